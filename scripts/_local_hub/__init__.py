@@ -1,0 +1,1 @@
+"""Private implementation of the local Hub double; the public surface is `scripts.local_hub`."""

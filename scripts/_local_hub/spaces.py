@@ -1,0 +1,108 @@
+"""A simulated Space runtime: builds, stages, hardware and logs.
+
+Every commit to `main`, restart, hardware change or secret/variable change starts a "build".
+The stage is BUILDING for `build_seconds`, then RUNNING, unless a test scripted another outcome
+(BUILD_ERROR, RUNTIME_ERROR…) with its logs. Paused Spaces are PAUSED; a Space without its app
+file is NO_APP_FILE, as on the Hub.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from . import cards
+from .storage import Commit, RepoRecord, Storage
+
+RUNNING_STAGES = ("RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STARTING")
+STAGES = (
+    "NO_APP_FILE", "CONFIG_ERROR", "BUILDING", "BUILD_ERROR", "APP_STARTING", "RUNNING",
+    "RUNNING_BUILDING", "RUNNING_APP_STARTING", "RUNTIME_ERROR", "PAUSED", "SLEEPING", "STOPPED",
+)  # fmt: skip
+
+
+def card_of(storage: Storage, record: RepoRecord, commit: Commit) -> dict[str, Any]:
+    """The README front matter of a commit ({} when missing or invalid)."""
+    if "README.md" not in commit.tree:
+        return {}
+    try:
+        return cards.front_matter(storage.read_file(record, commit.tree["README.md"]).decode("utf-8", "replace")) or {}
+    except ValueError:
+        return {}
+
+
+def start_build(storage: Storage, record: RepoRecord) -> None:
+    """Start a new build of the head of `main` (mutates `record`; the caller saves it)."""
+    head = storage.resolve(record, "main")
+    sdk = card_of(storage, record, head).get("sdk")
+    if sdk in cards.SPACE_SDKS:
+        record.space["sdk"] = sdk
+    previous = record.space.get("build") or {}
+    record.space["paused"] = False
+    record.space["build"] = {"started": time.time(), "commit": head.id, "number": previous.get("number", 0) + 1}
+
+
+def app_file(storage: Storage, record: RepoRecord, commit: Commit) -> str:
+    """The file the Space runs: `app_file` of the README for Gradio, else the SDK's convention."""
+    sdk = record.space.get("sdk")
+    if sdk == "docker":
+        return "Dockerfile"
+    if sdk == "static":
+        return "index.html"
+    declared = card_of(storage, record, commit).get("app_file")
+    return declared if isinstance(declared, str) else "app.py"
+
+
+def runtime(storage: Storage, record: RepoRecord, *, build_seconds: float) -> dict[str, Any]:
+    """The `/runtime` JSON of a Space now."""
+    space = record.space
+    build = space.get("build") or {}
+    script = space.get("script") or {}
+    head = storage.resolve(record, "main")
+    seconds = script.get("build_seconds", build_seconds)
+    error = None
+    if space.get("paused"):
+        stage = "PAUSED"
+    elif app_file(storage, record, head) not in head.tree:
+        stage = "NO_APP_FILE"
+    elif time.time() - build.get("started", 0) < seconds:
+        stage = "BUILDING"
+    else:
+        stage = script.get("stage", "RUNNING")
+        error = script.get("error")
+    running = stage in RUNNING_STAGES
+    payload: dict[str, Any] = {
+        "stage": stage,
+        "hardware": {"current": space.get("hardware") if running else None, "requested": space.get("hardware")},
+        "storage": None,
+        "gcTimeout": space.get("sleep_time"),
+        "replicas": {"current": 1 if running else 0, "requested": 1},
+        "devMode": False,
+        "domains": [{"domain": f"{record.id.replace('/', '-').lower()}.hf.space", "stage": "READY"}],
+        "sha": build.get("commit"),
+    }
+    if error:
+        payload["errorMessage"] = error
+    return payload
+
+
+def log_lines(storage: Storage, record: RepoRecord, kind: str, *, build_seconds: float) -> list[str]:
+    """The build or run log of the current build, one string per line."""
+    stage = runtime(storage, record, build_seconds=build_seconds)["stage"]
+    script = record.space.get("script") or {}
+    build = record.space.get("build") or {}
+    if kind == "build":
+        lines = [
+            f"===== Build #{build.get('number', 0)} of {record.id} at {build.get('commit')} =====\n",
+            "--> Installing requirements.txt\n",
+        ]
+        if stage == "BUILD_ERROR":
+            lines += script.get("logs") or ["ERROR: build failed\n"]
+        elif stage != "BUILDING":
+            lines.append("--> Build succeeded\n")
+        return lines
+    if stage == "RUNTIME_ERROR":
+        return script.get("logs") or ["Traceback (most recent call last):\n", "RuntimeError: the app crashed\n"]
+    if stage in RUNNING_STAGES:
+        return ["===== Application Startup =====\n", "* Running on local URL:  http://0.0.0.0:7860\n"]
+    return []

@@ -1,0 +1,502 @@
+"""A local double of the Hugging Face Hub, for tests and offline work.
+
+The real, unmodified `huggingface_hub`, `transformers` and `datasets` clients accept it as the Hub
+when `HF_ENDPOINT` points at it: downloads, uploads (regular and LFS), history, refs, Spaces and
+front-matter validation. Run it by hand:
+
+    python scripts/local_hub.py serve --port 8765 --root ./hub-data --token my-token
+
+or use it from Python (tests do):
+
+    >>> from scripts.local_hub import LocalHub
+    >>> with LocalHub() as hub:
+    ...     print(hub.url, hub.token)
+
+Fixture content can be published under a chosen 40-hex commit id with `publish_snapshot` (or the
+`publish` command), so a pinned revision of a real Hub repo resolves here too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import io
+import secrets
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    # Run as `python scripts/local_hub.py`: make the repository root importable.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts._local_hub import spaces
+from scripts._local_hub.errors import HubError
+from scripts._local_hub.faults import DROP, FAULT_STATUSES, FaultPlan, parse_kinds
+from scripts._local_hub.server import Account, HubConfig, LocalHubServer
+from scripts._local_hub.storage import (
+    MAX_REGULAR_FILE_SIZE,
+    REPO_TYPES,
+    SHA1_RE,
+    AddFile,
+    AddLfsFile,
+    DeleteFile,
+    Operation,
+    Storage,
+    gitattributes_lfs_patterns,
+    looks_binary,
+    matches_gitattributes,
+)
+
+__all__ = ["DEFAULT_PORT", "Account", "FaultPlan", "HubError", "LocalHub", "RequestLog", "main"]
+
+DEFAULT_PORT = 8765
+DEFAULT_USER = "local-user"
+
+
+class RequestLog:
+    """The requests a `LocalHub` answered while a `with hub.record()` block ran.
+
+    Each entry is the JSON-line dict of `--log`: method, path, status, duration_ms (and fault).
+    """
+
+    def __init__(self, entries: list[dict[str, Any]], start: int) -> None:
+        self._entries = entries
+        self._start = start
+        self._end: int | None = None
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        return list(self._entries[self._start : self._end])
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.entries)
+
+    def paths(self) -> list[str]:
+        """`"METHOD /path"` of every request, in order."""
+        return [f"{e['method']} {e['path']}" for e in self.entries]
+
+
+class LocalHub:
+    """A local Hub double serving on 127.0.0.1 in a background thread.
+
+    Args:
+        root: Folder that keeps the repos (a temporary one, removed on `stop`, when None).
+        port: TCP port; 0 picks a free one.
+        tokens: Write tokens of the user `user` (one is generated when empty).
+        read_tokens: Read-only tokens of the same user.
+        user: Name of the user the tokens belong to.
+        orgs: Organisations that user may write to besides their own namespace.
+        lfs_mode: `"auto"` answers `lfs` for large, binary or `.gitattributes`-matched files, as
+            the Hub does; `"regular"` answers `regular` for every file (for clients that have Xet
+            enabled and would otherwise upload through Xet).
+        log_file: Append one JSON line per request to this file.
+        faults: Requests to fail on purpose (see `FaultPlan`).
+        space_build_seconds: How long a simulated Space build stays in BUILDING.
+        page_size: Entries per page of tree and commit listings.
+
+    Example:
+        >>> with LocalHub(tokens=["t0ken"]) as hub:
+        ...     HfApi(endpoint=hub.url, token=hub.token).create_repo("local-user/demo")
+    """
+
+    def __init__(
+        self,
+        *,
+        root: str | Path | None = None,
+        port: int = 0,
+        tokens: Sequence[str] = (),
+        read_tokens: Sequence[str] = (),
+        user: str = DEFAULT_USER,
+        orgs: Sequence[str] = (),
+        lfs_mode: str = "auto",
+        log_file: str | Path | None = None,
+        faults: FaultPlan | None = None,
+        space_build_seconds: float = 0.0,
+        page_size: int = 1000,
+    ) -> None:
+        if lfs_mode not in ("auto", "regular"):
+            raise ValueError(f"lfs_mode must be 'auto' or 'regular', not {lfs_mode!r}")
+        self._tempdir = None if root is not None else tempfile.TemporaryDirectory(prefix="local-hub-")
+        self.root = Path(root if root is not None else self._tempdir.name)  # type: ignore[union-attr]
+        self.token_generated = not tokens
+        self.tokens = list(tokens) or [f"localhub_{secrets.token_urlsafe(24)}"]
+        accounts = [Account(user, t, tuple(orgs)) for t in self.tokens]
+        accounts += [Account(user, t, tuple(orgs), can_write=False) for t in read_tokens]
+        self.config = HubConfig(
+            storage=Storage(self.root),
+            accounts={a.token: a for a in accounts},
+            lfs_mode=lfs_mode,
+            faults=faults,
+            log_file=Path(log_file) if log_file else None,
+            space_build_seconds=space_build_seconds,
+            page_size=page_size,
+        )
+        self._port = port
+        self._server: LocalHubServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> LocalHub:
+        """Bind the port and serve in a daemon thread; returns self."""
+        self._server = LocalHubServer(self.config, port=self._port)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-hub", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and remove a temporary root."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None
+
+    def __enter__(self) -> LocalHub:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. `http://127.0.0.1:8765` (the value for `HF_ENDPOINT`)."""
+        if self._server is None:
+            raise RuntimeError("the local Hub is not running: call start() first")
+        return self._server.url
+
+    @property
+    def token(self) -> str:
+        """The first write token."""
+        return self.tokens[0]
+
+    @property
+    def user(self) -> str:
+        return next(iter(self.config.accounts.values())).name
+
+    def add_account(self, name: str, token: str, *, orgs: Sequence[str] = (), can_write: bool = True) -> Account:
+        """Accept another token, belonging to another user."""
+        account = Account(name, token, tuple(orgs), can_write)
+        self.config.accounts[token] = account
+        return account
+
+    # ------------------------------------------------------------------ observation and faults
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Every request answered so far (JSON-line dicts)."""
+        return list(self.config.request_log)
+
+    @contextlib.contextmanager
+    def record(self) -> Iterator[RequestLog]:
+        """Collect the requests answered inside the block.
+
+        Example:
+            >>> with hub.record() as log:
+            ...     hf_hub_download(repo_id, "config.json", revision=sha)
+            >>> len(log)
+        """
+        log = RequestLog(self.config.request_log, len(self.config.request_log))
+        try:
+            yield log
+        finally:
+            log._end = len(self.config.request_log)
+
+    @property
+    def faults(self) -> FaultPlan | None:
+        return self.config.faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan | None) -> None:
+        self.config.faults = plan
+
+    @contextlib.contextmanager
+    def inject_faults(self, **plan: Any) -> Iterator[FaultPlan]:
+        """Apply a `FaultPlan(**plan)` inside the block, then restore the previous one."""
+        previous, self.config.faults = self.config.faults, FaultPlan(**plan)
+        try:
+            yield self.config.faults
+        finally:
+            self.config.faults = previous
+
+    # ------------------------------------------------------------------ fixtures
+
+    def publish_snapshot(
+        self,
+        repo_id: str,
+        files: Mapping[str, bytes | str | Path] | Path,
+        *,
+        commit_id: str | None = None,
+        repo_type: str = "model",
+        branch: str = "main",
+        message: str | None = None,
+        tags: Sequence[str] = (),
+        private: bool = False,
+    ) -> str:
+        """Make `files` the whole content of a repo in one commit, optionally with a fixed id.
+
+        The repo is created if needed. Files the branch has that `files` lacks are deleted
+        (`.gitattributes` is kept unless given). Binary, large and `.gitattributes`-matched files
+        are stored in LFS. Publishing again under an existing `commit_id` does nothing.
+
+        Args:
+            repo_id: `namespace/name`.
+            files: Path in repo → content (bytes, text or a local file), or a local folder.
+            commit_id: 40-hex id to give the commit (a real Hub commit the suite pins).
+            repo_type: `model`, `dataset` or `space`.
+            branch: Branch to move to the new commit.
+            message: Commit title.
+            tags: Tags to point at the commit (an existing tag must already point there).
+            private: Visibility if the repo is created.
+
+        Returns:
+            The commit id.
+
+        Raises:
+            ValueError: a bad repo type or commit id, or a tag that points elsewhere.
+        """
+        if repo_type not in REPO_TYPES:
+            raise ValueError(f"repo_type must be one of {REPO_TYPES}, not {repo_type!r}")
+        if commit_id is not None and not SHA1_RE.match(commit_id):
+            raise ValueError(f"commit_id must be 40 lowercase hex characters, not {commit_id!r}")
+        contents = _snapshot_contents(files)
+        storage = self.config.storage
+        namespace = repo_id.split("/")[0]
+        with storage.write_lock():
+            if not storage.exists(repo_type, repo_id):
+                storage.create_repo(repo_type=repo_type, repo_id=repo_id, author=namespace, private=private,
+                                    space={"sdk": "gradio", "hardware": "cpu-basic"} if repo_type == "space" else None)  # fmt: skip
+            record = storage.repo(repo_type, repo_id)
+            head = storage.resolve(record, branch)
+            attributes = contents.get(".gitattributes") or storage.read_file(record, head.tree[".gitattributes"])
+            patterns = gitattributes_lfs_patterns(attributes.decode("utf-8", "replace"))
+            operations: list[Operation] = [
+                DeleteFile(p) for p in head.tree if p not in contents and p != ".gitattributes"
+            ]
+            for path, content in contents.items():
+                if (
+                    len(content) > MAX_REGULAR_FILE_SIZE
+                    or looks_binary(content[:8000])
+                    or matches_gitattributes(path, patterns)
+                ):
+                    oid = _sha256(content)
+                    if not storage.lfs_path(record, oid).exists():
+                        storage.store_lfs(record, oid, len(content), io.BytesIO(content))
+                    operations.append(AddLfsFile(path, oid, len(content)))
+                else:
+                    operations.append(AddFile(path, content))
+            result = storage.commit(
+                record,
+                revision=branch,
+                operations=operations,
+                title=message or f"Snapshot of {repo_id}",
+                author=namespace,
+                commit_id=commit_id,
+            )
+            refs = storage.refs(record)
+            for tag in tags:
+                existing = refs["tags"].get(tag)
+                if existing is None:
+                    storage.create_tag(record, tag, revision=result.commit.id, message=None)
+                elif existing["target"] != result.commit.id:
+                    raise ValueError(f"tag {tag} of {repo_id} already points at {existing['target']}")
+            if repo_type == "space" and result.created:
+                record = storage.repo(repo_type, repo_id)
+                spaces.start_build(storage, record)
+                storage.save_repo(record)
+        return result.commit.id
+
+    def script_space(
+        self,
+        repo_id: str,
+        *,
+        stage: str = "RUNNING",
+        logs: Sequence[str] | None = None,
+        error: str | None = None,
+        build_seconds: float | None = None,
+    ) -> None:
+        """Decide how the simulated builds of a Space end.
+
+        Args:
+            repo_id: The Space.
+            stage: Stage reached after the build (`RUNNING`, `BUILD_ERROR`, `RUNTIME_ERROR`…).
+            logs: Lines shown in the build log (BUILD_ERROR) or run log (RUNTIME_ERROR).
+            error: `errorMessage` of the runtime.
+            build_seconds: How long builds of this Space stay in BUILDING.
+        """
+        if stage not in spaces.STAGES:
+            raise ValueError(f"unknown Space stage {stage!r}: use one of {', '.join(spaces.STAGES)}")
+        storage = self.config.storage
+        with storage.write_lock():
+            record = storage.repo("space", repo_id)
+            script: dict[str, Any] = {"stage": stage}
+            if logs is not None:
+                script["logs"] = [line if line.endswith("\n") else line + "\n" for line in logs]
+            if error is not None:
+                script["error"] = error
+            if build_seconds is not None:
+                script["build_seconds"] = build_seconds
+            record.space["script"] = script
+            storage.save_repo(record)
+
+    def space_secret_matches(self, repo_id: str, key: str, value: str) -> bool:
+        """Whether the Space has secret `key` set to `value` (the double keeps only a digest)."""
+        secret = self.config.storage.repo("space", repo_id).space.get("secrets", {}).get(key)
+        return secret is not None and secret["digest"] == _sha256(value.encode())
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _snapshot_contents(files: Mapping[str, bytes | str | Path] | Path) -> dict[str, bytes]:
+    if isinstance(files, Path):
+        if not files.is_dir():
+            raise ValueError(f"{files} is not a folder")
+        return {
+            p.relative_to(files).as_posix(): p.read_bytes()
+            for p in sorted(files.rglob("*"))
+            if p.is_file() and ".git" not in p.relative_to(files).parts
+        }
+    contents = {}
+    for path, content in files.items():
+        if isinstance(content, Path):
+            contents[path] = content.read_bytes()
+        elif isinstance(content, str):
+            contents[path] = content.encode()
+        else:
+            contents[path] = bytes(content)
+    return contents
+
+
+# ---------------------------------------------------------------------- command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="local_hub.py", description="A local double of the Hugging Face Hub.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the Hub API on 127.0.0.1 until interrupted")
+    serve.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one)"
+    )
+    serve.add_argument("--root", type=Path, help="keep repos in this folder across restarts (default: a temporary one)")
+    serve.add_argument(
+        "--token", action="append", default=[], help="accepted write token (repeatable; one is generated if none)"
+    )
+    serve.add_argument("--read-token", action="append", default=[], help="accepted read-only token (repeatable)")
+    serve.add_argument("--user", default=DEFAULT_USER, help=f"user the tokens belong to (default {DEFAULT_USER})")
+    serve.add_argument("--org", action="append", default=[], help="organisation the user may write to (repeatable)")
+    serve.add_argument("--log", type=Path, help="append one JSON line per request to this file")
+    serve.add_argument(
+        "--lfs-mode",
+        choices=["auto", "regular"],
+        default="auto",
+        help="'regular' answers regular uploads for every file",
+    )
+    serve.add_argument("--space-build-seconds", type=float, default=0.0, help="how long simulated Space builds take")
+    faults = serve.add_argument_group("fault injection")
+    faults.add_argument("--fail-rate", type=float, default=0.0, help="fraction of requests that fail (0-1)")
+    faults.add_argument("--fail-times", type=int, help="fail only this many matching requests")
+    faults.add_argument(
+        "--fail-kinds", default="500", help=f"comma list of {', '.join(map(str, FAULT_STATUSES))}, {DROP} (default 500)"
+    )
+    faults.add_argument("--fail-path", help="only requests whose 'METHOD /path' matches this regex can fail")
+    faults.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds sent with 429")
+    faults.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    faults.add_argument("--seed", type=int, help="seed for repeatable fault choices")
+
+    publish = commands.add_parser("publish", help="publish a folder as a repo's content under a chosen commit id")
+    publish.add_argument("folder", type=Path)
+    publish.add_argument("--root", type=Path, required=True, help="the --root of the local Hub")
+    publish.add_argument("--repo-id", required=True)
+    publish.add_argument("--repo-type", choices=REPO_TYPES, default="model")
+    publish.add_argument("--commit", help="40-hex commit id to use (default: computed)")
+    publish.add_argument("--branch", default="main")
+    publish.add_argument("--tag", action="append", default=[])
+    return parser
+
+
+def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
+    if not (args.fail_rate or args.fail_times or args.latency):
+        return None
+    return FaultPlan(
+        rate=args.fail_rate,
+        times=args.fail_times,
+        kinds=parse_kinds(args.fail_kinds),
+        path=args.fail_path,
+        retry_after=args.retry_after,
+        latency=args.latency,
+        seed=args.seed,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "publish":
+            hub = LocalHub(root=args.root)
+            commit = hub.publish_snapshot(
+                args.repo_id,
+                args.folder,
+                commit_id=args.commit,
+                repo_type=args.repo_type,
+                branch=args.branch,
+                tags=args.tag,
+            )
+            print(f"{args.repo_type} {args.repo_id} @ {commit}")
+            return 0
+        hub = LocalHub(
+            root=args.root,
+            port=args.port,
+            tokens=args.token,
+            read_tokens=args.read_token,
+            user=args.user,
+            orgs=args.org,
+            lfs_mode=args.lfs_mode,
+            log_file=args.log,
+            faults=_fault_plan(args),
+            space_build_seconds=args.space_build_seconds,
+        )
+    except (ValueError, OSError, HubError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    # SIGTERM ends the server as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        hub.start()
+    except OSError as exc:
+        print(
+            f"error: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): pass --port with a free port",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"Local Hub serving {hub.url}", flush=True)
+    print(f"  repos in {hub.root}" + ("" if args.root else " (temporary: pass --root to keep them)"), flush=True)
+    if hub.token_generated:
+        print(f"  write token (generated; pass --token to choose one): {hub.token}", flush=True)
+    print(f"  use it: export HF_ENDPOINT={hub.url} HF_HUB_DISABLE_XET=1", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("Local Hub stopped", flush=True)
+    finally:
+        hub.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Test harness: the in-process local Hub, the network guard and fixture builders."""

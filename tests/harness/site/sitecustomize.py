@@ -1,0 +1,11 @@
+"""Loaded by every Python subprocess a test starts (its folder is on PYTHONPATH): no internet."""
+
+import importlib.util
+import os
+
+_spec = importlib.util.spec_from_file_location(
+    "_local_tests_network_guard", os.path.join(os.path.dirname(__file__), os.pardir, "network.py")
+)
+_guard = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_guard)
+_guard.install()
