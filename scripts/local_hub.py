@@ -429,9 +429,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
-    if not (args.fail_rate or args.fail_times or args.latency):
-        return None
-    return FaultPlan(
+    # Built even when inert, so that bad fault flags are reported rather than ignored.
+    plan = FaultPlan(
         rate=args.fail_rate,
         times=args.fail_times,
         kinds=parse_kinds(args.fail_kinds),
@@ -440,6 +439,7 @@ def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
         latency=args.latency,
         seed=args.seed,
     )
+    return plan if (args.fail_rate or args.fail_times or args.latency) else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,8 @@ from scripts.local_hub import LocalHub
 from tests.harness import hub as hub_env
 from tests.harness import network
 
+pytest_plugins = ["tests.harness.browser"]
+
 _state: dict[str, Any] = {}
 
 
@@ -92,7 +94,7 @@ def other_user_token(local_hub: LocalHub) -> str:
 
 
 @pytest.fixture
-def hf_api(local_hub: LocalHub, hub_token: str):  # noqa: ANN201 - HfApi is imported lazily
+def hf_api(local_hub: LocalHub, hub_token: str):
     """An `HfApi` client of the local Hub with a write token."""
     from huggingface_hub import HfApi
 
@@ -102,7 +104,7 @@ def hf_api(local_hub: LocalHub, hub_token: str):  # noqa: ANN201 - HfApi is impo
 @pytest.fixture
 def repo_id(local_hub: LocalHub, request: pytest.FixtureRequest) -> str:
     """A repo id no other test uses: `<user>/<test name>-<random>`."""
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name).strip("-")[:60]
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:60].strip("-")
     return f"{local_hub.user}/{slug}-{uuid.uuid4().hex[:6]}"
 
 

@@ -23,25 +23,25 @@ class HubError(Exception):
         self.message = message
 
 
-class BadRequest(HubError):
+class BadRequestError(HubError):
     """400: the request is malformed or breaks a rule of the Hub (bad metadata, bad path…)."""
 
     status = 400
 
 
-class Unauthorized(HubError):
+class UnauthorizedError(HubError):
     """401: a token was sent but is not one the double accepts, or a write came with no token."""
 
     status = 401
 
 
-class Forbidden(HubError):
+class ForbiddenError(HubError):
     """403: the token is valid but may not do this (read-only token, foreign namespace)."""
 
     status = 403
 
 
-class GatedRepo(HubError):
+class GatedRepoError(HubError):
     """401/403 with `X-Error-Code: GatedRepo`: the repo is gated and the caller has no access."""
 
     code = "GatedRepo"
@@ -51,21 +51,21 @@ class GatedRepo(HubError):
         self.status = status
 
 
-class RepoNotFound(HubError):
+class RepoNotFoundError(HubError):
     """404 `RepoNotFound`: no such repo, or a private one the caller may not see."""
 
     status = 404
     code = "RepoNotFound"
 
 
-class RevisionNotFound(HubError):
+class RevisionNotFoundError(HubError):
     """404 `RevisionNotFound`: the repo exists but the branch, tag or commit does not."""
 
     status = 404
     code = "RevisionNotFound"
 
 
-class EntryNotFound(HubError):
+class EntryNotFoundError(HubError):
     """404 `EntryNotFound`: the revision exists but the file does not.
 
     Args:
@@ -81,25 +81,25 @@ class EntryNotFound(HubError):
         self.commit = commit
 
 
-class NotFound(HubError):
+class NotFoundError(HubError):
     """404 with no Hub error code: an unknown route or object (discussion, LFS object…)."""
 
     status = 404
 
 
-class Conflict(HubError):
+class ConflictError(HubError):
     """409: the repo, tag or branch already exists."""
 
     status = 409
 
 
-class PreconditionFailed(HubError):
+class PreconditionFailedError(HubError):
     """412: a commit named a `parentCommit` that is no longer the head of the branch."""
 
     status = 412
 
 
-class RangeNotSatisfiable(HubError):
+class RangeNotSatisfiableError(HubError):
     """416: a `Range` header outside the file."""
 
     status = 416

@@ -15,7 +15,7 @@ LFS_POINTER_TEMPLATE = "version https://git-lfs.github.com/spec/v1\noid sha256:{
 
 def blob_id(content: bytes) -> str:
     """Return the git blob id (sha1 of `blob <len>\\0<content>`)."""
-    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
 
 
 def lfs_pointer(oid: str, size: int) -> bytes:
@@ -61,7 +61,7 @@ def _tree_object_id(entries: Mapping[str, tuple[str, str]]) -> str:
         f"{mode} {name}".encode() + b"\0" + bytes.fromhex(oid)
         for name, (mode, oid) in sorted(entries.items(), key=sort_key)
     )
-    return hashlib.sha1(b"tree %d\0" % len(body) + body).hexdigest()
+    return hashlib.sha1(b"tree %d\0" % len(body) + body, usedforsecurity=False).hexdigest()
 
 
 def commit_id(*, tree: str, parents: list[str], author: str, timestamp: int, message: str) -> str:
@@ -71,4 +71,4 @@ def commit_id(*, tree: str, parents: list[str], author: str, timestamp: int, mes
     lines += [f"parent {parent}" for parent in parents]
     lines += [f"author {author} <{email}> {timestamp} +0000", f"committer {author} <{email}> {timestamp} +0000"]
     body = ("\n".join(lines) + "\n\n" + message).encode()
-    return hashlib.sha1(b"commit %d\0" % len(body) + body).hexdigest()
+    return hashlib.sha1(b"commit %d\0" % len(body) + body, usedforsecurity=False).hexdigest()

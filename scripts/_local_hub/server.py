@@ -25,15 +25,15 @@ from typing import Any
 
 from . import cards, spaces
 from .errors import (
-    BadRequest,
-    EntryNotFound,
-    Forbidden,
-    GatedRepo,
+    BadRequestError,
+    EntryNotFoundError,
+    ForbiddenError,
+    GatedRepoError,
     HubError,
-    NotFound,
-    RangeNotSatisfiable,
-    RepoNotFound,
-    Unauthorized,
+    NotFoundError,
+    RangeNotSatisfiableError,
+    RepoNotFoundError,
+    UnauthorizedError,
 )
 from .faults import TRUNCATE, FaultPlan
 from .storage import (
@@ -118,7 +118,7 @@ def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
     return register
 
 
-class _DropConnection(Exception):
+class _DroppedConnectionError(Exception):
     """Raised to close the socket without answering (fault injection)."""
 
 
@@ -197,8 +197,8 @@ class RequestHandler(BaseHTTPRequestHandler):
                 self._truncate = True
                 self._route(method)
             else:
-                raise _DropConnection
-        except _DropConnection:
+                raise _DroppedConnectionError
+        except _DroppedConnectionError:
             self.close_connection = True
         except HubError as exc:
             self._send_error(exc)
@@ -220,7 +220,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 params = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items() if v is not None}
                 getattr(self, name)(**params)
                 return
-        raise NotFound(f"No route for {method} {self._path} on the local Hub")
+        raise NotFoundError(f"No route for {method} {self._path} on the local Hub")
 
     def _log(self, method: str, started: float, fault: str | None) -> None:
         entry = {
@@ -269,7 +269,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         try:
             return json.loads(raw or b"{}")
         except json.JSONDecodeError:
-            raise BadRequest("Request body is not valid JSON") from None
+            raise BadRequestError("Request body is not valid JSON") from None
 
     # ------------------------------------------------------------------ responses
 
@@ -291,9 +291,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         headers = {"X-Error-Message": _header_safe(exc.message)}
         if exc.code:
             headers["X-Error-Code"] = exc.code
-        if isinstance(exc, EntryNotFound) and exc.commit:
+        if isinstance(exc, EntryNotFoundError) and exc.commit:
             headers["X-Repo-Commit"] = exc.commit
-        if isinstance(exc, RangeNotSatisfiable):
+        if isinstance(exc, RangeNotSatisfiableError):
             headers["Content-Range"] = exc.message.split(": ", 1)[-1]
         self._send_json(exc.status, {"error": exc.message}, headers=headers)
 
@@ -306,17 +306,17 @@ class RequestHandler(BaseHTTPRequestHandler):
         scheme, _, token = header.partition(" ")
         account = self.config.accounts.get(token.strip()) if scheme.lower() == "bearer" else None
         if account is None:
-            raise Unauthorized(INVALID_CREDENTIALS)
+            raise UnauthorizedError(INVALID_CREDENTIALS)
         return account
 
     def _writer(self, namespace: str, what: str) -> Account:
         account = self._account()
         if account is None:
-            raise Unauthorized(f"You must be authenticated with a write token to {what}")
+            raise UnauthorizedError(f"You must be authenticated with a write token to {what}")
         if not account.can_write:
-            raise Forbidden(f"This token is read-only: use a token with write access to {what}")
+            raise ForbiddenError(f"This token is read-only: use a token with write access to {what}")
         if not account.member_of(namespace):
-            raise Forbidden(f"You don't have the rights to {what} under the namespace {namespace!r}")
+            raise ForbiddenError(f"You don't have the rights to {what} under the namespace {namespace!r}")
         return account
 
     def _visible_repo(self, repo_type: str, ns: str, name: str) -> RepoRecord:
@@ -324,7 +324,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         if record.private:
             account = self._account()
             if account is None or not account.member_of(record.namespace):
-                raise RepoNotFound(f"Repository not found: {repo_type}s/{record.id}")
+                raise RepoNotFoundError(f"Repository not found: {repo_type}s/{record.id}")
         else:
             self._account()  # a bad token is refused even on public repos, as on the Hub
         return record
@@ -340,9 +340,11 @@ class RequestHandler(BaseHTTPRequestHandler):
             return
         account = self._account()
         if account is None:
-            raise GatedRepo(f"Access to {record.id} is restricted: log in with a token to ask for access", status=401)
+            raise GatedRepoError(
+                f"Access to {record.id} is restricted: log in with a token to ask for access", status=401
+            )
         if not account.member_of(record.namespace) and account.name not in record.granted_users:
-            raise GatedRepo(
+            raise GatedRepoError(
                 f"Access to {record.id} is restricted and you are not in the authorized list: ask for access on the repo page",
                 status=403,
             )
@@ -353,7 +355,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     def whoami(self) -> None:
         account = self._account()
         if account is None:
-            raise Unauthorized(INVALID_CREDENTIALS)
+            raise UnauthorizedError(INVALID_CREDENTIALS)
         self._send_json(
             200,
             {
@@ -383,7 +385,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         body = self._json_body()
         content, repo_type = body.get("content"), body.get("repoType", "model")
         if not isinstance(content, str) or repo_type not in REPO_TYPES:
-            raise BadRequest('Expected {"content": <README text>, "repoType": "model" | "dataset" | "space"}')
+            raise BadRequestError('Expected {"content": <README text>, "repoType": "model" | "dataset" | "space"}')
         errors, warnings = cards.validate(content, repo_type)
         payload = {"errors": [{"message": e} for e in errors], "warnings": [{"message": w} for w in warnings]}
         if errors:
@@ -399,10 +401,10 @@ class RequestHandler(BaseHTTPRequestHandler):
         body = self._json_body()
         repo_type = body.get("type") or "model"
         if repo_type not in REPO_TYPES:
-            raise BadRequest(f"Invalid repo type {repo_type!r}: expected model, dataset or space")
+            raise BadRequestError(f"Invalid repo type {repo_type!r}: expected model, dataset or space")
         account = self._account()
         if account is None:
-            raise Unauthorized("You must be authenticated with a write token to create a repo")
+            raise UnauthorizedError("You must be authenticated with a write token to create a repo")
         namespace = body.get("organization") or account.name
         name = body.get("name") or ""
         repo_id = f"{namespace}/{name}"
@@ -430,10 +432,10 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _new_space_settings(self, body: dict[str, Any], name: str) -> tuple[dict[str, Any], dict[str, bytes]]:
         sdk = body.get("sdk")
         if sdk not in cards.SPACE_SDKS:
-            raise BadRequest(f"Invalid Space sdk {sdk!r}: expected one of {', '.join(cards.SPACE_SDKS)}")
+            raise BadRequestError(f"Invalid Space sdk {sdk!r}: expected one of {', '.join(cards.SPACE_SDKS)}")
         hardware = body.get("hardware") or "cpu-basic"
         if hardware not in SPACE_HARDWARE:
-            raise BadRequest(f"Invalid Space hardware {hardware!r}: expected one of {', '.join(SPACE_HARDWARE)}")
+            raise BadRequestError(f"Invalid Space hardware {hardware!r}: expected one of {', '.join(SPACE_HARDWARE)}")
         space: dict[str, Any] = {
             "sdk": sdk,
             "hardware": hardware,
@@ -471,7 +473,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         repo_type = body.get("type") or "model"
         from_id, to_id = body.get("fromRepo", ""), body.get("toRepo", "")
         if from_id.count("/") != 1 or to_id.count("/") != 1:
-            raise BadRequest("fromRepo and toRepo must be namespace/name")
+            raise BadRequestError("fromRepo and toRepo must be namespace/name")
         self._writable_repo(repo_type, *from_id.split("/"), what=f"move a {repo_type}")
         self._writer(to_id.split("/")[0], f"move a {repo_type}")
         self.config.storage.move_repo(repo_type, from_id, to_id)
@@ -487,7 +489,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             record.private = body["visibility"] == "private"
         if "gated" in body:
             if body["gated"] not in ("auto", "manual", False):
-                raise BadRequest('"gated" must be "auto", "manual" or false')
+                raise BadRequestError('"gated" must be "auto", "manual" or false')
             record.gated = body["gated"]
         self.config.storage.save_repo(record)
         self._send_json(200, {})
@@ -497,7 +499,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         record, _ = self._writable_repo(type[:-1], ns, name, "grant access to this repo")
         user = self._json_body().get("user")
         if not isinstance(user, str) or not user:
-            raise BadRequest('Expected {"user": <user name>}')
+            raise BadRequestError('Expected {"user": <user name>}')
         if user not in record.granted_users:
             record.granted_users.append(user)
             self.config.storage.save_repo(record)
@@ -510,7 +512,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         body = self._json_body()
         to_id = body.get("repository", "")
         if to_id.count("/") != 1:
-            raise BadRequest('Expected {"repository": "namespace/name"}')
+            raise BadRequestError('Expected {"repository": "namespace/name"}')
         account = self._writer(to_id.split("/")[0], f"create a {repo_type}")
         storage = self.config.storage
         head = storage.resolve(source, "main")
@@ -661,7 +663,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         expand = self._query.get("expand") in (["true"], ["1"], ["True"])
         prefix = path + "/" if path else ""
         if path and path in commit.tree:
-            raise BadRequest(f"{path} is a file, not a folder")
+            raise BadRequestError(f"{path} is a file, not a folder")
         folders: set[str] = set()
         files: list[str] = []
         for file_path in commit.tree:
@@ -673,7 +675,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             if recursive or len(rest) == 1:
                 files.append(file_path)
         if path and not files and not folders:
-            raise EntryNotFound(f"{path} does not exist at revision {rev}", commit=commit.id)
+            raise EntryNotFoundError(f"{path} does not exist at revision {rev}", commit=commit.id)
         entries = sorted([(p, None) for p in folders] + [(p, commit.tree[p]) for p in files], key=lambda item: item[0])
         page_size = self.config.page_size if not expand else min(self.config.page_size, 50)
         start = int((self._query.get("cursor") or ["0"])[0] or 0)
@@ -758,7 +760,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         body = self._json_body()
         tag = body.get("tag")
         if not isinstance(tag, str) or not tag:
-            raise BadRequest('Expected {"tag": <name>, "message": <optional>}')
+            raise BadRequestError('Expected {"tag": <name>, "message": <optional>}')
         self.config.storage.create_tag(record, tag, revision=rev, message=body.get("message"))
         self._send_json(200, {})
 
@@ -802,7 +804,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         commit = storage.resolve(record, rev)
         entry = commit.tree.get(path)
         if entry is None:
-            raise EntryNotFound(f"{path} does not exist at revision {commit.id}", commit=commit.id)
+            raise EntryNotFoundError(f"{path} does not exist at revision {commit.id}", commit=commit.id)
         self._check_gate(record)
         etag = entry.lfs or entry.oid
         headers = {
@@ -836,7 +838,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 remaining = length
                 if self._truncate:  # fault injection: send half the body, then hang up
                     self.wfile.write(blob.read(length // 2))
-                    raise _DropConnection
+                    raise _DroppedConnectionError
                 while remaining:
                     chunk = blob.read(min(1 << 20, remaining))
                     if not chunk:
@@ -885,9 +887,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         record, _ = self._writable_repo(repo_type, ns, name)
         body = self._json_body()
         if body.get("operation") != "upload":
-            raise BadRequest("Only the upload operation of the LFS batch API is served by the local Hub")
+            raise BadRequestError("Only the upload operation of the LFS batch API is served by the local Hub")
         if "basic" not in body.get("transfers", ["basic"]):
-            raise BadRequest("The local Hub only offers the basic LFS transfer")
+            raise BadRequestError("The local Hub only offers the basic LFS transfer")
         objects = []
         for obj in body.get("objects", []):
             oid, size = obj.get("oid", ""), obj.get("size")
@@ -926,9 +928,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             size, expires = int(self._query["size"][0]), int(self._query["expires"][0])
             signature = self._query["sig"][0]
         except (KeyError, ValueError):
-            raise Forbidden("Upload URL is missing its signature") from None
+            raise ForbiddenError("Upload URL is missing its signature") from None
         if not hmac.compare_digest(signature, self._sign(record, oid, size, expires)) or expires < time.time():
-            raise Forbidden("Upload URL signature is invalid or expired: ask the batch endpoint for a new one")
+            raise ForbiddenError("Upload URL signature is invalid or expired: ask the batch endpoint for a new one")
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             data = self._read_body()
             stream: Any = io.BytesIO(data)
@@ -939,7 +941,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._body_read = True
         if announced != size:
             self.close_connection = True
-            raise BadRequest(f"Expected {size} bytes for LFS object {oid}, got {announced}")
+            raise BadRequestError(f"Expected {size} bytes for LFS object {oid}, got {announced}")
         self.config.storage.store_lfs(record, oid, size, stream)
         self._send(200, b"", "text/plain", headers={"ETag": f'"{oid}"'})
 
@@ -950,9 +952,11 @@ class RequestHandler(BaseHTTPRequestHandler):
         body = self._json_body()
         path = self.config.storage.lfs_path(record, str(body.get("oid", "")))
         if not SHA256_RE.match(str(body.get("oid", ""))) or not path.exists():
-            raise NotFound(f"LFS object {body.get('oid')} was not uploaded")
+            raise NotFoundError(f"LFS object {body.get('oid')} was not uploaded")
         if path.stat().st_size != body.get("size"):
-            raise BadRequest(f"LFS object {body.get('oid')} has size {path.stat().st_size}, not {body.get('size')}")
+            raise BadRequestError(
+                f"LFS object {body.get('oid')} has size {path.stat().st_size}, not {body.get('size')}"
+            )
         self._send_json(200, {"success": True})
 
     @route("POST", rf"/api/{_TYPES}/{_REPO}/commit/(?P<rev>.+)")
@@ -968,25 +972,25 @@ class RequestHandler(BaseHTTPRequestHandler):
                 item = json.loads(line)
                 key, value = item["key"], item["value"]
             except (json.JSONDecodeError, KeyError, TypeError):
-                raise BadRequest('Commit payload must be ndjson lines of {"key", "value"}') from None
+                raise BadRequestError('Commit payload must be ndjson lines of {"key", "value"}') from None
             if key == "header":
                 header = value
             elif key == "file":
                 if value.get("encoding", "base64") != "base64":
-                    raise BadRequest(f"Unsupported encoding for {value.get('path')}: {value.get('encoding')}")
+                    raise BadRequestError(f"Unsupported encoding for {value.get('path')}: {value.get('encoding')}")
                 operations.append(AddFile(value["path"], base64.b64decode(value.get("content", ""))))
             elif key == "lfsFile":
                 if value.get("algo", "sha256") != "sha256":
-                    raise BadRequest(f"Unsupported LFS hash algorithm: {value.get('algo')}")
+                    raise BadRequestError(f"Unsupported LFS hash algorithm: {value.get('algo')}")
                 operations.append(AddLfsFile(value["path"], value["oid"], value.get("size")))
             elif key == "deletedFile":
                 operations.append(DeleteFile(value["path"]))
             elif key == "deletedFolder":
                 operations.append(DeleteFolder(value["path"]))
             else:
-                raise BadRequest(f"Unknown commit operation key: {key!r}")
+                raise BadRequestError(f"Unknown commit operation key: {key!r}")
         if header is None or not str(header.get("summary", "")).strip():
-            raise BadRequest("Commit payload must start with a header that has a non-empty summary")
+            raise BadRequestError("Commit payload must start with a header that has a non-empty summary")
         self._check_readme(record, operations)
         create_pr = self._query.get("create_pr") in (["1"], ["true"])
         result = storage.commit(
@@ -1036,7 +1040,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                     text = self.config.storage.lfs_path(record, operation.oid).read_text("utf-8", "replace")
                 errors, _ = cards.validate(text, record.type)
                 if errors:
-                    raise BadRequest("Invalid metadata in README.md: " + "; ".join(errors))
+                    raise BadRequestError("Invalid metadata in README.md: " + "; ".join(errors))
 
     # ------------------------------------------------------------------ discussions and pull requests
 
@@ -1065,11 +1069,11 @@ class RequestHandler(BaseHTTPRequestHandler):
         record = self._visible_repo(type[:-1], ns, name)
         account = self._account()
         if account is None:
-            raise Unauthorized("You must be authenticated to open a discussion")
+            raise UnauthorizedError("You must be authenticated to open a discussion")
         body = self._json_body()
         title = str(body.get("title") or "").strip()
         if len(title) < 3:
-            raise BadRequest("A discussion title needs at least 3 characters")
+            raise BadRequestError("A discussion title needs at least 3 characters")
         storage = self.config.storage
         pull_request = bool(body.get("pullRequest"))
         discussion = storage.add_discussion(
@@ -1106,7 +1110,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         storage = self.config.storage
         discussion = storage.find_discussion(record, int(num))
         if not discussion["isPullRequest"] or discussion["status"] != "open":
-            raise BadRequest(f"#{num} is not an open pull request")
+            raise BadRequestError(f"#{num} is not an open pull request")
         pr_head = storage.resolve(record, f"refs/pr/{num}")
         main = storage.resolve(record, "main")
         operations: list[Operation] = [DeleteFile(p) for p in main.tree if p not in pr_head.tree]
@@ -1136,7 +1140,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         record, _ = self._writable_repo(type[:-1], ns, name, "change a discussion status")
         status = self._json_body().get("status")
         if status not in ("open", "closed"):
-            raise BadRequest('status must be "open" or "closed"')
+            raise BadRequestError('status must be "open" or "closed"')
         discussion = self._set_discussion(record, int(num), status=status)
         self._send_json(
             200,
@@ -1160,7 +1164,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                     discussion.update(changes)
                     storage.save_discussions(record, discussions)
                     return discussion
-        raise NotFound(f"Discussion #{num} not found in {record.type}s/{record.id}")
+        raise NotFoundError(f"Discussion #{num} not found in {record.type}s/{record.id}")
 
     # ------------------------------------------------------------------ Spaces
 
@@ -1195,7 +1199,7 @@ class RequestHandler(BaseHTTPRequestHandler):
 
         def delete(record: RepoRecord) -> None:
             if record.space.setdefault("secrets", {}).pop(key, None) is None:
-                raise NotFound(f"No secret named {key!r} in this Space")
+                raise NotFoundError(f"No secret named {key!r} in this Space")
 
         self._update_space(ns, name, delete, rebuild=True)
         self._send_json(200, {})
@@ -1220,7 +1224,7 @@ class RequestHandler(BaseHTTPRequestHandler):
 
         def delete(record: RepoRecord) -> None:
             if record.space.setdefault("variables", {}).pop(key, None) is None:
-                raise NotFound(f"No variable named {key!r} in this Space")
+                raise NotFoundError(f"No variable named {key!r} in this Space")
 
         record = self._update_space(ns, name, delete, rebuild=True)
         self._send_json(200, record.space["variables"])
@@ -1234,11 +1238,11 @@ class RequestHandler(BaseHTTPRequestHandler):
         body = self._json_body()
         flavor = body.get("flavor")
         if flavor not in SPACE_HARDWARE:
-            raise BadRequest(f"Invalid Space hardware {flavor!r}: expected one of {', '.join(SPACE_HARDWARE)}")
+            raise BadRequestError(f"Invalid Space hardware {flavor!r}: expected one of {', '.join(SPACE_HARDWARE)}")
 
         def change(record: RepoRecord) -> None:
             if flavor == "zero-a10g" and record.space.get("sdk") != "gradio":
-                raise BadRequest("ZeroGPU hardware is only available to Gradio Spaces")
+                raise BadRequestError("ZeroGPU hardware is only available to Gradio Spaces")
             record.space["hardware"] = flavor
             if body.get("sleepTimeSeconds") is not None:
                 record.space["sleep_time"] = body["sleepTimeSeconds"]
@@ -1249,7 +1253,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     def set_sleep_time(self, ns: str, name: str) -> None:
         seconds = self._json_body().get("seconds")
         if not isinstance(seconds, int) or (seconds < 0 and seconds != -1):
-            raise BadRequest('Expected {"seconds": <positive integer, or -1 for never>}')
+            raise BadRequestError('Expected {"seconds": <positive integer, or -1 for never>}')
         record = self._update_space(ns, name, lambda r: r.space.__setitem__("sleep_time", seconds), rebuild=False)
         self._send_json(200, self._runtime(record))
 
@@ -1316,11 +1320,11 @@ def _new_discussion(
 def _secret_key(item: Any) -> str:
     key = item.get("key") if isinstance(item, dict) else None
     if not isinstance(key, str) or not SECRET_KEY_RE.match(key):
-        raise BadRequest(
+        raise BadRequestError(
             f"Invalid secret or variable key {key!r}: use letters, digits and '_', not starting with a digit"
         )
     if not isinstance(item.get("value", ""), str):
-        raise BadRequest(f"The value of {key} must be a string")
+        raise BadRequestError(f"The value of {key} must be a string")
     return key
 
 
@@ -1337,7 +1341,7 @@ def _variable_record(item: dict[str, Any]) -> dict[str, Any]:
 def _parse_range(header: str, size: int) -> tuple[int, int]:
     match = re.fullmatch(r"bytes=(\d*)-(\d*)", header.strip())
     if not match or match.groups() == ("", ""):
-        raise RangeNotSatisfiable(f"Invalid range: bytes */{size}")
+        raise RangeNotSatisfiableError(f"Invalid range: bytes */{size}")
     first, last = match.groups()
     if first == "":
         start, end = max(0, size - int(last)), size - 1
@@ -1347,13 +1351,13 @@ def _parse_range(header: str, size: int) -> tuple[int, int]:
     if start >= size or start > end:
         if size == 0 and start == 0:
             return 0, -1
-        raise RangeNotSatisfiable(f"Range not satisfiable: bytes */{size}")
+        raise RangeNotSatisfiableError(f"Range not satisfiable: bytes */{size}")
     return start, end
 
 
 def _stable_id(text: str) -> str:
     """A 24-hex id in the style of the Hub's MongoDB ids, stable for the same input."""
-    return hashlib.sha1(text.encode()).hexdigest()[:24]
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:24]
 
 
 def _header_safe(text: str) -> str:

@@ -33,7 +33,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from . import gitobjects
-from .errors import BadRequest, Conflict, EntryNotFound, NotFound, PreconditionFailed, RepoNotFound, RevisionNotFound
+from .errors import (
+    BadRequestError,
+    ConflictError,
+    EntryNotFoundError,
+    NotFoundError,
+    PreconditionFailedError,
+    RepoNotFoundError,
+    RevisionNotFoundError,
+)
 
 REPO_TYPES = ("model", "dataset", "space")
 SHA1_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -179,12 +187,12 @@ class CommitResult:
 
 
 def validate_path(path: str) -> str:
-    """Check a path in a repo and return it; raise `BadRequest` for what git or the Hub refuse."""
+    """Check a path in a repo and return it; raise `BadRequestError` for what git or the Hub refuse."""
     if not path or path.startswith("/") or path.endswith("/") or "\\" in path or "\0" in path:
-        raise BadRequest(f"Invalid path in repo: {path!r}")
+        raise BadRequestError(f"Invalid path in repo: {path!r}")
     parts = path.split("/")
     if any(part in ("", ".", "..") for part in parts) or parts[0] == ".git":
-        raise BadRequest(f"Invalid path in repo: {path!r}")
+        raise BadRequestError(f"Invalid path in repo: {path!r}")
     return path
 
 
@@ -244,12 +252,12 @@ class Storage:
     # ------------------------------------------------------------------ repos
 
     def repo(self, repo_type: str, repo_id: str) -> RepoRecord:
-        """Return a repo's settings; raise `RepoNotFound` if it does not exist."""
+        """Return a repo's settings; raise `RepoNotFoundError` if it does not exist."""
         path = self._repo_dir(repo_type, repo_id) / "repo.json"
         try:
             data = json.loads(path.read_text())
         except (FileNotFoundError, NotADirectoryError):
-            raise RepoNotFound(f"Repository not found: {repo_type}s/{repo_id}") from None
+            raise RepoNotFoundError(f"Repository not found: {repo_type}s/{repo_id}") from None
         return RepoRecord(**data)
 
     def exists(self, repo_type: str, repo_id: str) -> bool:
@@ -278,20 +286,20 @@ class Storage:
         """Create a repo with an initial commit holding `.gitattributes` (plus `initial_files`).
 
         Raises:
-            BadRequest: invalid type or name.
-            Conflict: the repo exists.
+            BadRequestError: invalid type or name.
+            ConflictError: the repo exists.
         """
         if repo_type not in REPO_TYPES:
-            raise BadRequest(f"Invalid repo type: {repo_type!r}")
+            raise BadRequestError(f"Invalid repo type: {repo_type!r}")
         namespace, _, name = repo_id.partition("/")
         if not NAME_RE.match(namespace) or not NAME_RE.match(name):
-            raise BadRequest(
+            raise BadRequestError(
                 f"Invalid repo name {repo_id!r}: use letters, digits, '-', '_' and '.', "
                 "not starting or ending with '-' or '.', at most 96 characters"
             )
         with self.write_lock():
             if self.exists(repo_type, repo_id):
-                raise Conflict(f"You already created this {repo_type} repo: {repo_id}")
+                raise ConflictError(f"You already created this {repo_type} repo: {repo_id}")
             record = RepoRecord(type=repo_type, id=repo_id, private=private, space=space or {})
             self.save_repo(record)
             files = {".gitattributes": default_gitattributes(repo_type).encode(), **(initial_files or {})}
@@ -315,7 +323,7 @@ class Storage:
         with self.write_lock():
             record = self.repo(repo_type, from_id)
             if self.exists(repo_type, to_id):
-                raise Conflict(f"A {repo_type} repo named {to_id} already exists")
+                raise ConflictError(f"A {repo_type} repo named {to_id} already exists")
             target = self._repo_dir(repo_type, to_id)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(self._repo_dir(repo_type, from_id), target)
@@ -343,7 +351,7 @@ class Storage:
         """Resolve a branch, tag, `refs/...` name, `refs/pr/N` or (short) commit id.
 
         Raises:
-            RevisionNotFound: nothing by that name.
+            RevisionNotFoundError: nothing by that name.
         """
         refs = self.refs(record)
         commit_id: str | None = None
@@ -366,7 +374,7 @@ class Storage:
             commit_id = matches[0] if len(matches) == 1 else None
         commit = self.get_commit(record, commit_id) if commit_id else None
         if commit is None:
-            raise RevisionNotFound(f"Invalid rev id: {revision}")
+            raise RevisionNotFoundError(f"Invalid rev id: {revision}")
         return commit
 
     def history(self, record: RepoRecord, revision: str) -> list[Commit]:
@@ -387,11 +395,11 @@ class Storage:
 
     def create_branch(self, record: RepoRecord, branch: str, *, start: str | None, author: str, empty: bool) -> None:
         if not REF_NAME_RE.match(branch) or branch.startswith("refs/"):
-            raise BadRequest(f"Invalid branch name: {branch!r}")
+            raise BadRequestError(f"Invalid branch name: {branch!r}")
         with self.write_lock():
             refs = self.refs(record)
             if branch in refs["heads"]:
-                raise Conflict(f"Reference already exists: refs/heads/{branch}")
+                raise ConflictError(f"Reference already exists: refs/heads/{branch}")
             if empty:
                 commit = self._new_commit(
                     record, parents=(), tree={}, title="initial commit", message="", author=author
@@ -406,19 +414,19 @@ class Storage:
         with self.write_lock():
             refs = self.refs(record)
             if branch not in refs["heads"]:
-                raise RevisionNotFound(f"Invalid rev id: {branch}")
+                raise RevisionNotFoundError(f"Invalid rev id: {branch}")
             if branch == "main":
-                raise BadRequest("Cannot delete the default branch")
+                raise BadRequestError("Cannot delete the default branch")
             del refs["heads"][branch]
             self._write_refs(record, refs)
 
     def create_tag(self, record: RepoRecord, tag: str, *, revision: str, message: str | None) -> None:
         if not REF_NAME_RE.match(tag) or tag.startswith("refs/"):
-            raise BadRequest(f"Invalid tag name: {tag!r}")
+            raise BadRequestError(f"Invalid tag name: {tag!r}")
         with self.write_lock():
             refs = self.refs(record)
             if tag in refs["tags"]:
-                raise Conflict(f"Tag already exists: refs/tags/{tag}")
+                raise ConflictError(f"Tag already exists: refs/tags/{tag}")
             target = self.resolve(record, revision).id
             refs["tags"][tag] = {"target": target, "message": message or ""}
             self._write_refs(record, refs)
@@ -427,7 +435,7 @@ class Storage:
         with self.write_lock():
             refs = self.refs(record)
             if tag not in refs["tags"]:
-                raise RevisionNotFound(f"Invalid rev id: {tag}")
+                raise RevisionNotFoundError(f"Invalid rev id: {tag}")
             del refs["tags"][tag]
             self._write_refs(record, refs)
 
@@ -493,13 +501,13 @@ class Storage:
             The head commit after the operation; `created` is False when the tree did not change.
 
         Raises:
-            RevisionNotFound, EntryNotFound, PreconditionFailed (stale parent), BadRequest.
+            RevisionNotFoundError, EntryNotFoundError, PreconditionFailedError (stale parent), BadRequestError.
         """
         with self.write_lock():
             record = self.repo(record.type, record.id)
             if commit_id is not None:
                 if not SHA1_RE.match(commit_id):
-                    raise BadRequest(f"Invalid commit id {commit_id!r}: expected 40 lowercase hex characters")
+                    raise BadRequestError(f"Invalid commit id {commit_id!r}: expected 40 lowercase hex characters")
                 existing = self.get_commit(record, commit_id)
                 if existing is not None:
                     return CommitResult(existing, created=False)
@@ -509,24 +517,24 @@ class Storage:
             if revision.startswith("refs/pr/"):
                 pr_target = revision.removeprefix("refs/pr/")
                 if pr_target not in refs["pulls"]:
-                    raise RevisionNotFound(f"Invalid rev id: {revision}")
+                    raise RevisionNotFoundError(f"Invalid rev id: {revision}")
                 head_id: str | None = refs["pulls"][pr_target]
             else:
                 branch = revision.removeprefix("refs/heads/")
                 if branch not in refs["heads"] and not new_branch:
                     if SHA1_RE.match(branch) or branch in refs["tags"]:
-                        raise BadRequest(f"Invalid rev id: {revision} is not a branch")
-                    raise RevisionNotFound(f"Invalid rev id: {revision}")
+                        raise BadRequestError(f"Invalid rev id: {revision} is not a branch")
+                    raise RevisionNotFoundError(f"Invalid rev id: {revision}")
                 head_id = refs["heads"].get(branch)
 
             base_id = head_id
             if parent_commit is not None:
                 if create_pr:
                     if self.get_commit(record, parent_commit) is None:
-                        raise RevisionNotFound(f"Invalid rev id: {parent_commit}")
+                        raise RevisionNotFoundError(f"Invalid rev id: {parent_commit}")
                     base_id = parent_commit
                 elif parent_commit != head_id:
-                    raise PreconditionFailed(
+                    raise PreconditionFailedError(
                         f"A commit has happened since {parent_commit}: the head of {revision} is now {head_id}. "
                         "Please refresh and try again."
                     )
@@ -566,11 +574,13 @@ class Storage:
             content = operation.content
             if not allow_binary_regular:
                 if len(content) > MAX_REGULAR_FILE_SIZE:
-                    raise BadRequest(
+                    raise BadRequestError(
                         f"Your push was rejected because {path} is larger than 10 MiB. Upload it with Git LFS."
                     )
                 if looks_binary(content[:8000]):
-                    raise BadRequest(f"Your push was rejected because {path} is a binary file. Upload it with Git LFS.")
+                    raise BadRequestError(
+                        f"Your push was rejected because {path} is a binary file. Upload it with Git LFS."
+                    )
             oid = gitobjects.blob_id(content)
             blob = self._repo_dir(record.type, record.id) / "blobs" / oid
             if not blob.exists():
@@ -580,46 +590,46 @@ class Storage:
         elif isinstance(operation, AddLfsFile):
             path = validate_path(operation.path)
             if not SHA256_RE.match(operation.oid):
-                raise BadRequest(f"Invalid LFS oid for {path}: {operation.oid!r}")
+                raise BadRequestError(f"Invalid LFS oid for {path}: {operation.oid!r}")
             stored = self.lfs_path(record, operation.oid)
             if not stored.exists():
-                raise BadRequest(
+                raise BadRequestError(
                     f"Your push was rejected because an LFS pointer pointed to a file that does not exist: "
                     f"{path} (oid {operation.oid})"
                 )
             size = stored.stat().st_size
             if operation.size is not None and operation.size != size:
-                raise BadRequest(f"LFS object {operation.oid} has size {size}, not {operation.size}")
+                raise BadRequestError(f"LFS object {operation.oid} has size {size}, not {operation.size}")
             self._check_no_file_folder_clash(tree, path)
             tree[path] = FileEntry(
                 oid=gitobjects.blob_id(gitobjects.lfs_pointer(operation.oid, size)), size=size, lfs=operation.oid
             )
         elif isinstance(operation, DeleteFile):
             if operation.path not in tree:
-                raise EntryNotFound(f"A file with this name doesn't exist: {operation.path}")
+                raise EntryNotFoundError(f"A file with this name doesn't exist: {operation.path}")
             del tree[operation.path]
         elif isinstance(operation, DeleteFolder):
             prefix = operation.path.strip("/")
             matched = [p for p in tree if p.startswith(prefix + "/")] if prefix else list(tree)
             if not matched:
-                raise EntryNotFound(f"A folder with this name doesn't exist: {operation.path}")
+                raise EntryNotFoundError(f"A folder with this name doesn't exist: {operation.path}")
             for path in matched:
                 del tree[path]
         else:  # pragma: no cover - the server only builds the four kinds above
-            raise BadRequest(f"Unknown commit operation: {operation!r}")
+            raise BadRequestError(f"Unknown commit operation: {operation!r}")
 
     @staticmethod
     def _check_no_file_folder_clash(tree: dict[str, FileEntry], path: str) -> None:
         parents = [str(p) for p in PurePosixPath(path).parents if str(p) != "."]
         if any(parent in tree for parent in parents) or any(p.startswith(path + "/") for p in tree):
-            raise BadRequest(f"Cannot add {path}: a file and a folder would have the same name")
+            raise BadRequestError(f"Cannot add {path}: a file and a folder would have the same name")
 
     def super_squash(self, record: RepoRecord, branch: str, *, title: str, author: str) -> Commit:
         with self.write_lock():
             head = self.resolve(record, branch)
             refs = self.refs(record)
             if branch not in refs["heads"]:
-                raise RevisionNotFound(f"Invalid rev id: {branch}")
+                raise RevisionNotFoundError(f"Invalid rev id: {branch}")
             commit = self._new_commit(record, parents=(), tree=head.tree, title=title, message="", author=author)
             refs["heads"][branch] = commit.id
             self._write_refs(record, refs)
@@ -643,7 +653,7 @@ class Storage:
         """Stream an LFS object to disk, checking its size and sha256 before keeping it.
 
         Raises:
-            BadRequest: the bytes do not match the announced size or sha256.
+            BadRequestError: the bytes do not match the announced size or sha256.
         """
         target = self.lfs_path(record, oid)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -663,7 +673,7 @@ class Storage:
                 raise
         if received != size or digest.hexdigest() != oid:
             os.unlink(tmp.name)
-            raise BadRequest(f"Uploaded content does not match LFS object {oid} ({received} of {size} bytes)")
+            raise BadRequestError(f"Uploaded content does not match LFS object {oid} ({received} of {size} bytes)")
         os.replace(tmp.name, target)
 
     # ------------------------------------------------------------------ discussions
@@ -694,7 +704,7 @@ class Storage:
         for discussion in self.discussions(record):
             if discussion["num"] == num:
                 return discussion
-        raise NotFound(f"Discussion #{num} not found in {record.type}s/{record.id}")
+        raise NotFoundError(f"Discussion #{num} not found in {record.type}s/{record.id}")
 
     def set_pr_ref(self, record: RepoRecord, num: int, commit_id: str) -> None:
         with self.write_lock():

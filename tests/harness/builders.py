@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-WORDS = "good great fine bad awful terrible movie film plot acting music story".split()
+WORDS = ["good", "great", "fine", "bad", "awful", "terrible", "movie", "film", "plot", "acting", "music", "story"]
 
 
 def tiny_tokenizer_files(folder: Path) -> None:
@@ -17,12 +17,20 @@ def tiny_tokenizer_files(folder: Path) -> None:
     tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.train_from_iterator([" ".join(WORDS)] * 4, trainers.WordPieceTrainer(vocab_size=64, special_tokens=specials))
+    tokenizer.train_from_iterator(
+        [" ".join(WORDS)] * 4, trainers.WordPieceTrainer(vocab_size=64, special_tokens=specials)
+    )
     tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", tokenizer.token_to_id("[CLS]")), ("[SEP]", tokenizer.token_to_id("[SEP]"))]
+        single="[CLS] $A [SEP]",
+        special_tokens=[("[CLS]", tokenizer.token_to_id("[CLS]")), ("[SEP]", tokenizer.token_to_id("[SEP]"))],
     )
     PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]"
+        tokenizer_object=tokenizer,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
     ).save_pretrained(folder)
 
 

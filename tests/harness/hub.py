@@ -32,6 +32,8 @@ def configure(*, hub_url: str, hf_home: Path, network_log: Path) -> None:
         HF_HUB_DISABLE_TELEMETRY="1",
         HF_HUB_DISABLE_XET="1",
         GRADIO_ANALYTICS_ENABLED="False",
+        # datasets pings an S3 bucket to count downloads, and swallows the error when it fails.
+        HF_UPDATE_DOWNLOAD_COUNTS="0",
         DISABLE_SAFETENSORS_CONVERSION="1",
         TOKENIZERS_PARALLELISM="false",
         NO_PROXY="127.0.0.1,localhost",

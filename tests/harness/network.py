@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import os
 import socket
 from collections.abc import Iterator
 
@@ -19,6 +18,7 @@ LOG_ENV = "LOCAL_TESTS_NETWORK_LOG"
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 attempts: list[str] = []
+_report_path: str | None = None
 
 
 class InternetAccessBlockedError(RuntimeError):
@@ -44,15 +44,21 @@ def is_local(host: object) -> bool:
 
 def _refuse(host: object) -> None:
     attempts.append(str(host))
-    log_path = os.environ.get(LOG_ENV)
-    if log_path:
-        with contextlib.suppress(OSError), open(log_path, "a") as log:
+    if _report_path:
+        with contextlib.suppress(OSError), open(_report_path, "a") as log:
             log.write(f"{host}\n")
     raise InternetAccessBlockedError(f"the test suite must not reach the internet: connection to {host!r} refused")
 
 
-def install() -> None:
-    """Patch the socket module (idempotent)."""
+def install(*, report_to: str | None = None) -> None:
+    """Patch the socket module (idempotent).
+
+    Args:
+        report_to: Also append each refused host to this file (how a subprocess tells the test
+            that started it).
+    """
+    global _report_path
+    _report_path = report_to
     if getattr(socket, "_local_tests_guarded", False):
         return
     original_connect = socket.socket.connect

@@ -8,4 +8,4 @@ _spec = importlib.util.spec_from_file_location(
 )
 _guard = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_guard)
-_guard.install()
+_guard.install(report_to=os.environ.get(_guard.LOG_ENV))

@@ -65,7 +65,7 @@ def test_head_metadata_carries_commit_etag_and_size(model_repo):
 
     assert lfs.commit_hash == sha and regular.commit_hash == sha
     assert lfs.etag == hashlib.sha256(WEIGHTS).hexdigest()
-    assert regular.etag == hashlib.sha1(b"blob %d\0" % len(CONFIG) + CONFIG).hexdigest()
+    assert regular.etag == hashlib.sha1(b"blob %d\0" % len(CONFIG) + CONFIG, usedforsecurity=False).hexdigest()
     assert (lfs.size, regular.size) == (len(WEIGHTS), len(CONFIG))
 
 
@@ -160,7 +160,9 @@ def test_tree_with_expand_reports_the_last_commit_of_each_file(model_repo, hf_ap
 
 def test_repo_info_of_each_repo_type(model_repo, hf_api, local_hub, repo_id):
     model_id, sha = model_repo
-    local_hub.publish_snapshot(f"{repo_id}-data", {"README.md": "---\nlicense: mit\n---\n", "a.csv": "x\n1\n"}, repo_type="dataset")
+    local_hub.publish_snapshot(
+        f"{repo_id}-data", {"README.md": "---\nlicense: mit\n---\n", "a.csv": "x\n1\n"}, repo_type="dataset"
+    )
     hf_api.create_repo(f"{repo_id}-space", repo_type="space", space_sdk="gradio")
 
     model = hf_api.model_info(model_id, revision="v1.0.0", files_metadata=True)

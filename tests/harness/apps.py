@@ -1,0 +1,26 @@
+"""Run a Gradio app in-process on a free port, as the tests of every demo do."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (Gradio cannot be given port 0)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running(demo: Any) -> Iterator[str]:
+    """Launch a `gr.Blocks` on 127.0.0.1 in a background thread; yield its URL; close it after."""
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
