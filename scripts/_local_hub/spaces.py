@@ -14,6 +14,13 @@ from typing import Any
 from . import cards
 from .storage import Commit, RepoRecord, Storage
 
+# Hardware flavors a Space can request (`SpaceHardware` in huggingface_hub).
+SPACE_HARDWARE = (
+    "cpu-basic", "cpu-upgrade", "cpu-xl", "zero-a10g", "t4-small", "t4-medium", "l4x1", "l4x4",
+    "l40sx1", "l40sx4", "l40sx8", "a10g-small", "a10g-large", "a10g-largex2", "a10g-largex4",
+    "a100-large", "a100x4", "a100x8", "h100", "h100x8", "rtx-pro-6000", "rtx-pro-6000x2",
+    "rtx-pro-6000x4", "rtx-pro-6000x8",
+)  # fmt: skip
 RUNNING_STAGES = ("RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STARTING")
 STAGES = (
     "NO_APP_FILE", "CONFIG_ERROR", "BUILDING", "BUILD_ERROR", "APP_STARTING", "RUNNING",

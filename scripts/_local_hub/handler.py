@@ -1,0 +1,346 @@
+"""Plumbing of the double's HTTP handler: routing, bodies, responses, auth and fault injection.
+
+The route groups (`routes_*.py`) subclass `BaseHandler`; `server.py` joins them into one handler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import spaces
+from .errors import (
+    BadRequestError,
+    EntryNotFoundError,
+    ForbiddenError,
+    GatedRepoError,
+    HubError,
+    NotFoundError,
+    RangeNotSatisfiableError,
+    RepoNotFoundError,
+    UnauthorizedError,
+)
+from .faults import TRUNCATE, FaultPlan
+from .storage import (
+    RepoRecord,
+    Storage,
+    now_iso,
+)
+
+if TYPE_CHECKING:
+    from .server import LocalHubServer
+
+INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
+URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
+# Path patterns of a repo id and of a repo type in API routes.
+REPO = r"(?P<ns>[^/]+)/(?P<name>[^/]+)"
+TYPES = r"(?P<type>models|datasets|spaces)"
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user of the double and the token that authenticates as them.
+
+    Attributes:
+        name: User name; the user may write to this namespace and to `orgs`.
+        token: Bearer token.
+        orgs: Organisations the user belongs to.
+        can_write: False for a read-only token (it can read private repos but not write).
+    """
+
+    name: str
+    token: str
+    orgs: tuple[str, ...] = ()
+    can_write: bool = True
+
+    def member_of(self, namespace: str) -> bool:
+        return namespace == self.name or namespace in self.orgs
+
+
+@dataclass
+class HubConfig:
+    """Everything the request handler needs, shared by all request threads."""
+
+    storage: Storage
+    accounts: dict[str, Account]
+    lfs_mode: str = "auto"
+    faults: FaultPlan | None = None
+    log_file: Path | None = None
+    space_build_seconds: float = 0.0
+    page_size: int = 1000
+    request_log: list[dict[str, Any]] = field(default_factory=list)
+    signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    log_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+Handler = Callable[..., None]
+ROUTES: list[tuple[str, re.Pattern[str], str]] = []
+
+
+def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
+    """Register a handler method for `method` and a path regex (matched on the raw path)."""
+
+    def register(func: Handler) -> Handler:
+        for verb in method.split("|"):
+            ROUTES.append((verb, re.compile("^" + pattern + "$"), func.__name__))
+        return func
+
+    return register
+
+
+class DroppedConnectionError(Exception):
+    """Raised to close the socket without answering (fault injection)."""
+
+
+class BaseHandler(BaseHTTPRequestHandler):
+    """Plumbing shared by every route group: dispatch through `ROUTES`, bodies, responses, auth.
+
+    One instance per connection. The route groups subclass it and `server.RequestHandler` joins them.
+    """
+
+    protocol_version = "HTTP/1.1"
+    server: LocalHubServer
+    server_version = "LocalHub/1.0"
+
+    # ------------------------------------------------------------------ plumbing
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silence the default stderr access log: requests go to the JSON log instead."""
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_HEAD(self) -> None:
+        self._dispatch("HEAD")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    @property
+    def config(self) -> HubConfig:
+        return self.server.config
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.headers.get('Host') or self.server.url.removeprefix('http://')}"
+
+    def _dispatch(self, method: str) -> None:
+        started = time.monotonic()
+        self._status = 0
+        self._body_read = False
+        self._method = method
+        split = urllib.parse.urlsplit(self.path)
+        self._path, self._query = split.path, urllib.parse.parse_qs(split.query)
+        fault_name = None
+        self._truncate = False
+        try:
+            fault = self.config.faults.decide(method, self.path) if self.config.faults else None
+            if fault is not None:
+                fault_name = str(fault.kind)
+            if fault is None:
+                self._route(method)
+            elif fault.is_status:
+                self._discard_body()
+                headers = {"Retry-After": str(fault.retry_after)} if fault.kind == 429 else {}
+                message = "Too many requests" if fault.kind == 429 else "Injected server error"
+                self._send_json(int(fault.kind), {"error": message}, headers=headers)
+            elif fault.kind == TRUNCATE and method == "GET" and "/resolve/" in self._path:
+                self._truncate = True
+                self._route(method)
+            else:
+                raise DroppedConnectionError
+        except DroppedConnectionError:
+            self.close_connection = True
+        except HubError as exc:
+            self._send_error(exc)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except Exception as exc:  # a bug in the double: answer 500 and keep serving
+            self._send_error(HubError(f"Internal error in the local Hub: {type(exc).__name__}: {exc}"))
+        finally:
+            if not self._body_read and not self.close_connection:
+                self._discard_body()
+            self._log(method, started, fault_name)
+
+    def _route(self, method: str) -> None:
+        for verb, pattern, name in ROUTES:
+            if verb != method:
+                continue
+            match = pattern.match(self._path)
+            if match:
+                params = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items() if v is not None}
+                getattr(self, name)(**params)
+                return
+        raise NotFoundError(f"No route for {method} {self._path} on the local Hub")
+
+    def _log(self, method: str, started: float, fault: str | None) -> None:
+        entry = {
+            "time": now_iso(),
+            "method": method,
+            "path": self._path,
+            "status": self._status,
+            "duration_ms": round((time.monotonic() - started) * 1000, 2),
+        }
+        if fault:
+            entry["fault"] = fault
+        with self.config.log_lock:
+            self.config.request_log.append(entry)
+            if self.config.log_file is not None:
+                with open(self.config.log_file, "a") as log:
+                    log.write(json.dumps(entry) + "\n")
+
+    # ------------------------------------------------------------------ bodies
+
+    def _read_body(self) -> bytes:
+        self._body_read = True
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return b"".join(self._iter_chunks())
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _iter_chunks(self):
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return
+            yield self.rfile.read(size)
+            self.rfile.readline()
+
+    def _discard_body(self) -> None:
+        if not self._body_read:
+            try:
+                self._read_body()
+            except (OSError, ValueError):
+                self.close_connection = True
+
+    def _json_body(self) -> Any:
+        raw = self._read_body()
+        try:
+            return json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            raise BadRequestError("Request body is not valid JSON") from None
+
+    # ------------------------------------------------------------------ responses
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self._status = status
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self._method != "HEAD":
+            self.wfile.write(body)
+
+    def _send_json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(data).encode(), "application/json; charset=utf-8", headers)
+
+    def _send_error(self, exc: HubError) -> None:
+        headers = {"X-Error-Message": header_safe(exc.message)}
+        if exc.code:
+            headers["X-Error-Code"] = exc.code
+        if isinstance(exc, EntryNotFoundError) and exc.commit:
+            headers["X-Repo-Commit"] = exc.commit
+        if isinstance(exc, RangeNotSatisfiableError):
+            headers["Content-Range"] = exc.message.split(": ", 1)[-1]
+        self._send_json(exc.status, {"error": exc.message}, headers=headers)
+
+    # ------------------------------------------------------------------ auth
+
+    def _account(self) -> Account | None:
+        header = self.headers.get("Authorization")
+        if not header:
+            return None
+        scheme, _, token = header.partition(" ")
+        account = self.config.accounts.get(token.strip()) if scheme.lower() == "bearer" else None
+        if account is None:
+            raise UnauthorizedError(INVALID_CREDENTIALS)
+        return account
+
+    def _writer(self, namespace: str, what: str) -> Account:
+        account = self._account()
+        if account is None:
+            raise UnauthorizedError(f"You must be authenticated with a write token to {what}")
+        if not account.can_write:
+            raise ForbiddenError(f"This token is read-only: use a token with write access to {what}")
+        if not account.member_of(namespace):
+            raise ForbiddenError(f"You don't have the rights to {what} under the namespace {namespace!r}")
+        return account
+
+    def _visible_repo(self, repo_type: str, ns: str, name: str) -> RepoRecord:
+        record = self.config.storage.repo(repo_type, f"{ns}/{name}")
+        if record.private:
+            account = self._account()
+            if account is None or not account.member_of(record.namespace):
+                raise RepoNotFoundError(f"Repository not found: {repo_type}s/{record.id}")
+        else:
+            self._account()  # a bad token is refused even on public repos, as on the Hub
+        return record
+
+    def _writable_repo(
+        self, repo_type: str, ns: str, name: str, what: str = "write to this repo"
+    ) -> tuple[RepoRecord, Account]:
+        record = self._visible_repo(repo_type, ns, name)
+        return record, self._writer(record.namespace, what)
+
+    def _check_gate(self, record: RepoRecord) -> None:
+        if not record.gated:
+            return
+        account = self._account()
+        if account is None:
+            raise GatedRepoError(
+                f"Access to {record.id} is restricted: log in with a token to ask for access", status=401
+            )
+        if not account.member_of(record.namespace) and account.name not in record.granted_users:
+            raise GatedRepoError(
+                f"Access to {record.id} is restricted and you are not in the authorized list: ask for access on the repo page",
+                status=403,
+            )
+
+    # ------------------------------------------------------------------ Space settings (shared)
+
+    def _update_space(self, ns: str, name: str, change: Callable[[RepoRecord], Any], *, rebuild: bool) -> RepoRecord:
+        """Apply `change` to a Space's settings atomically (re-read under the write lock)."""
+        self._writable_repo("space", ns, name, "manage this Space")
+        storage = self.config.storage
+        with storage.write_lock():
+            record = storage.repo("space", f"{ns}/{name}")
+            change(record)
+            if rebuild:
+                spaces.start_build(storage, record)
+            storage.save_repo(record)
+        return record
+
+    def _rebuild(self, record: RepoRecord) -> None:
+        self._update_space(*record.id.split("/"), lambda r: None, rebuild=True)
+
+    def _runtime(self, record: RepoRecord) -> dict[str, Any]:
+        return spaces.runtime(self.config.storage, record, build_seconds=self.config.space_build_seconds)
+
+
+def stable_id(text: str) -> str:
+    """A 24-hex id in the style of the Hub's MongoDB ids, stable for the same input."""
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:24]
+
+
+def header_safe(text: str) -> str:
+    return text.replace("\r", " ").replace("\n", " ").encode("latin-1", "replace").decode("latin-1")[:1000]
