@@ -442,6 +442,10 @@ def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
     return plan if (args.fail_rate or args.fail_times or args.latency) else None
 
 
+def _stop_like_ctrl_c(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -474,8 +478,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    # SIGTERM ends the server as Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+    hub.config.keep_requests = False  # a long-running server must not grow; --log keeps the record
     try:
         hub.start()
     except OSError as exc:

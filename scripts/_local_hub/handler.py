@@ -78,6 +78,8 @@ class HubConfig:
     log_file: Path | None = None
     space_build_seconds: float = 0.0
     page_size: int = 1000
+    # In-memory copy of the request log, for tests; a long-running `serve` turns it off.
+    keep_requests: bool = True
     request_log: list[dict[str, Any]] = field(default_factory=list)
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     log_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -200,7 +202,8 @@ class BaseHandler(BaseHTTPRequestHandler):
         if fault:
             entry["fault"] = fault
         with self.config.log_lock:
-            self.config.request_log.append(entry)
+            if self.config.keep_requests:
+                self.config.request_log.append(entry)
             if self.config.log_file is not None:
                 with open(self.config.log_file, "a") as log:
                     log.write(json.dumps(entry) + "\n")

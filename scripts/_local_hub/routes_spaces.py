@@ -38,14 +38,18 @@ class SpaceRoutes(BaseHandler):
 
     @route("DELETE", rf"/api/spaces/{REPO}/secrets")
     def delete_secret(self, ns: str, name: str) -> None:
+        self._delete_setting(ns, name, "secrets")
+        self._send_json(200, {})
+
+    def _delete_setting(self, ns: str, name: str, kind: str) -> RepoRecord:
+        """Delete the secret or variable named by the body's `key` (404 when there is none)."""
         key = self._json_body().get("key")
 
         def delete(record: RepoRecord) -> None:
-            if record.space.setdefault("secrets", {}).pop(key, None) is None:
-                raise NotFoundError(f"No secret named {key!r} in this Space")
+            if record.space.setdefault(kind, {}).pop(key, None) is None:
+                raise NotFoundError(f"No {kind[:-1]} named {key!r} in this Space")
 
-        self._update_space(ns, name, delete, rebuild=True)
-        self._send_json(200, {})
+        return self._update_space(ns, name, delete, rebuild=True)
 
     @route("GET", rf"/api/spaces/{REPO}/variables")
     def get_variables(self, ns: str, name: str) -> None:
@@ -63,14 +67,7 @@ class SpaceRoutes(BaseHandler):
 
     @route("DELETE", rf"/api/spaces/{REPO}/variables")
     def delete_variable(self, ns: str, name: str) -> None:
-        key = self._json_body().get("key")
-
-        def delete(record: RepoRecord) -> None:
-            if record.space.setdefault("variables", {}).pop(key, None) is None:
-                raise NotFoundError(f"No variable named {key!r} in this Space")
-
-        record = self._update_space(ns, name, delete, rebuild=True)
-        self._send_json(200, record.space["variables"])
+        self._send_json(200, self._delete_setting(ns, name, "variables").space["variables"])
 
     @route("GET", rf"/api/spaces/{REPO}/runtime")
     def get_runtime(self, ns: str, name: str) -> None:

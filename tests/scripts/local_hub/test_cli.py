@@ -146,3 +146,12 @@ def test_bad_fault_flags_are_one_line_errors(args):
 
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_sigterm_stops_the_server_cleanly(tmp_path):
+    with serve("--port", str(_free_port())) as (_, lines, process):
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+    assert process.returncode == 0
+    assert "Local Hub stopped" in lines
