@@ -40,7 +40,6 @@ from scripts._local_hub.errors import HubError
 from scripts._local_hub.faults import DROP, FAULT_STATUSES, FaultPlan, parse_kinds
 from scripts._local_hub.server import Account, HubConfig, LocalHubServer
 from scripts._local_hub.storage import (
-    MAX_REGULAR_FILE_SIZE,
     REPO_TYPES,
     SHA1_RE,
     AddFile,
@@ -49,8 +48,7 @@ from scripts._local_hub.storage import (
     Operation,
     Storage,
     gitattributes_lfs_patterns,
-    looks_binary,
-    matches_gitattributes,
+    goes_to_lfs,
 )
 
 __all__ = ["DEFAULT_PORT", "Account", "FaultPlan", "HubError", "LocalHub", "RequestLog", "main"]
@@ -279,17 +277,15 @@ class LocalHub:
                                     space={"sdk": "gradio", "hardware": "cpu-basic"} if repo_type == "space" else None)  # fmt: skip
             record = storage.repo(repo_type, repo_id)
             head = storage.resolve(record, branch)
-            attributes = contents.get(".gitattributes") or storage.read_file(record, head.tree[".gitattributes"])
-            patterns = gitattributes_lfs_patterns(attributes.decode("utf-8", "replace"))
+            if ".gitattributes" in contents:
+                patterns = gitattributes_lfs_patterns(contents[".gitattributes"].decode("utf-8", "replace"))
+            else:
+                patterns = storage.lfs_patterns(record, head.tree)
             operations: list[Operation] = [
                 DeleteFile(p) for p in head.tree if p not in contents and p != ".gitattributes"
             ]
             for path, content in contents.items():
-                if (
-                    len(content) > MAX_REGULAR_FILE_SIZE
-                    or looks_binary(content[:8000])
-                    or matches_gitattributes(path, patterns)
-                ):
+                if goes_to_lfs(path, len(content), content[:8000], patterns):
                     oid = _sha256(content)
                     if not storage.lfs_path(record, oid).exists():
                         storage.store_lfs(record, oid, len(content), io.BytesIO(content))

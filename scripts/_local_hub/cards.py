@@ -279,13 +279,3 @@ def is_single_emoji(value: object) -> bool:
         pictographs += 1
     is_flag = all(0x1F1E6 <= ord(c) <= 0x1F1FF for c in value) and len(value) == 2
     return is_flag or (pictographs >= 1 and (pictographs == 1 or "\u200d" in value))
-
-
-def space_sdk(readme: str) -> str | None:
-    """The `sdk` a Space README declares, or None."""
-    try:
-        data = front_matter(readme) or {}
-    except ValueError:
-        return None
-    sdk = data.get("sdk")
-    return sdk if isinstance(sdk, str) else None

@@ -40,9 +40,7 @@ from .storage import (
     DeleteFolder,
     Operation,
     RepoRecord,
-    gitattributes_lfs_patterns,
-    looks_binary,
-    matches_gitattributes,
+    goes_to_lfs,
 )
 
 
@@ -115,22 +113,13 @@ class FileRoutes(BaseHandler):
         except HubError:
             commit = None  # a new branch: nothing to compare against
         tree = commit.tree if commit else {}
-        patterns: list[str] = []
-        if ".gitattributes" in tree:
-            patterns = gitattributes_lfs_patterns(
-                storage.read_file(record, tree[".gitattributes"]).decode("utf-8", "replace")
-            )
+        patterns = storage.lfs_patterns(record, tree)
         files = []
         for item in body.get("files", []):
             path, size = item.get("path", ""), int(item.get("size", 0))
             sample = base64.b64decode(item.get("sample") or "")
-            if self.config.lfs_mode == "regular":
-                mode = "regular"
-            else:
-                is_lfs = size > 0 and (
-                    size > 10 * 1024 * 1024 or matches_gitattributes(path, patterns) or looks_binary(sample)
-                )
-                mode = "lfs" if is_lfs else "regular"
+            is_lfs = self.config.lfs_mode != "regular" and goes_to_lfs(path, size, sample, patterns)
+            mode = "lfs" if is_lfs else "regular"
             remote = tree.get(path)
             oid = None
             if remote is not None:

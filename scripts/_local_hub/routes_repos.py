@@ -257,15 +257,7 @@ class RepoRoutes(BaseHandler):
 
     def _info(self, record: RepoRecord, commit: Commit, *, files_metadata: bool) -> dict[str, Any]:
         storage = self.config.storage
-        card: dict[str, Any] = {}
-        if "README.md" in commit.tree:
-            try:
-                card = (
-                    cards.front_matter(storage.read_file(record, commit.tree["README.md"]).decode("utf-8", "replace"))
-                    or {}
-                )
-            except ValueError:
-                card = {}
+        card = storage.card(record, commit)
         siblings = []
         for path, entry in commit.tree.items():
             sibling: dict[str, Any] = {"rfilename": path}

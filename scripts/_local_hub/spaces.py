@@ -28,20 +28,10 @@ STAGES = (
 )  # fmt: skip
 
 
-def card_of(storage: Storage, record: RepoRecord, commit: Commit) -> dict[str, Any]:
-    """The README front matter of a commit ({} when missing or invalid)."""
-    if "README.md" not in commit.tree:
-        return {}
-    try:
-        return cards.front_matter(storage.read_file(record, commit.tree["README.md"]).decode("utf-8", "replace")) or {}
-    except ValueError:
-        return {}
-
-
 def start_build(storage: Storage, record: RepoRecord) -> None:
     """Start a new build of the head of `main` (mutates `record`; the caller saves it)."""
     head = storage.resolve(record, "main")
-    sdk = card_of(storage, record, head).get("sdk")
+    sdk = storage.card(record, head).get("sdk")
     if sdk in cards.SPACE_SDKS:
         record.space["sdk"] = sdk
     previous = record.space.get("build") or {}
@@ -56,7 +46,7 @@ def app_file(storage: Storage, record: RepoRecord, commit: Commit) -> str:
         return "Dockerfile"
     if sdk == "static":
         return "index.html"
-    declared = card_of(storage, record, commit).get("app_file")
+    declared = storage.card(record, commit).get("app_file")
     return declared if isinstance(declared, str) else "app.py"
 
 

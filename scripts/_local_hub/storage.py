@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from . import gitobjects
+from . import cards, gitobjects
 from .errors import (
     BadRequestError,
     ConflictError,
@@ -646,6 +646,21 @@ class Storage:
     def read_file(self, record: RepoRecord, entry: FileEntry) -> bytes:
         return self.blob_path(record, entry).read_bytes()
 
+    def lfs_patterns(self, record: RepoRecord, tree: dict[str, FileEntry]) -> list[str]:
+        """The patterns that the tree's `.gitattributes` sends to LFS."""
+        if ".gitattributes" not in tree:
+            return []
+        return gitattributes_lfs_patterns(self.read_file(record, tree[".gitattributes"]).decode("utf-8", "replace"))
+
+    def card(self, record: RepoRecord, commit: Commit) -> dict[str, Any]:
+        """The README front matter of a commit ({} when missing or invalid)."""
+        if "README.md" not in commit.tree:
+            return {}
+        try:
+            return cards.front_matter(self.read_file(record, commit.tree["README.md"]).decode("utf-8", "replace")) or {}
+        except ValueError:
+            return {}
+
     def lfs_path(self, record: RepoRecord, oid: str) -> Path:
         return self._repo_dir(record.type, record.id) / "lfs" / oid
 
@@ -711,6 +726,11 @@ class Storage:
             refs = self.refs(record)
             refs["pulls"][str(num)] = commit_id
             self._write_refs(record, refs)
+
+
+def goes_to_lfs(path: str, size: int, sample: bytes, patterns: list[str]) -> bool:
+    """Whether the Hub stores a file in LFS: large, binary or matched by `.gitattributes` (never empty)."""
+    return size > 0 and (size > MAX_REGULAR_FILE_SIZE or looks_binary(sample) or matches_gitattributes(path, patterns))
 
 
 def looks_binary(sample: bytes) -> bool:
