@@ -313,6 +313,16 @@ class LocalHub:
                 storage.save_repo(record)
         return result.commit.id
 
+    def has_commit(self, repo_id: str, commit_id: str, *, repo_type: str = "model") -> bool:
+        """Whether repo `repo_id` has the commit `commit_id` (e.g. a snapshot published before)."""
+        storage = self.config.storage
+        if not storage.exists(repo_type, repo_id):
+            return False
+        try:
+            return storage.resolve(storage.repo(repo_type, repo_id), commit_id).id == commit_id
+        except HubError:
+            return False
+
     def script_space(
         self,
         repo_id: str,
@@ -411,7 +421,15 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--fail-path", help="only requests whose 'METHOD /path' matches this regex can fail")
     faults.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds sent with 429")
     faults.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
-    faults.add_argument("--seed", type=int, help="seed for repeatable fault choices")
+    faults.add_argument("--fault-seed", type=int, help="seed for repeatable fault choices")
+    serve.add_argument(
+        "--seed",
+        action="store_true",
+        help="publish every registry entry at its pinned revision first (the offline sandbox, scripts/sandbox.py)",
+    )
+    serve.add_argument(
+        "--seed-size", choices=["tiny", "full"], default="tiny", help="stand-in size: tiny (default) or full"
+    )
 
     publish = commands.add_parser("publish", help="publish a folder as a repo's content under a chosen commit id")
     publish.add_argument("folder", type=Path)
@@ -433,7 +451,7 @@ def _fault_plan(args: argparse.Namespace) -> FaultPlan | None:
         path=args.fail_path,
         retry_after=args.retry_after,
         latency=args.latency,
-        seed=args.seed,
+        seed=args.fault_seed,
     )
     return plan if (args.fail_rate or args.fail_times or args.latency) else None
 
@@ -474,6 +492,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    if args.seed:
+        # The server knows nothing of the suite: seeding is a separate step, composed here.
+        from shared.errors import SuiteError
+
+        from scripts.sandbox import SandboxError, seed
+
+        print(f"Seeding {hub.root} from the registry", flush=True)
+        try:
+            seed(hub, size=args.seed_size, progress=lambda line: print(line, flush=True))
+        except (SuiteError, SandboxError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     hub.config.keep_requests = False  # a long-running server must not grow; --log keeps the record
     try:

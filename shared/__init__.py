@@ -1,4 +1,87 @@
 """The package every app imports; copied into each Space at deploy time.
 
-It must stay small and import nothing from `scripts/` or `tests/`.
+Import it first in an app, before gradio and torch: on ZeroGPU the `spaces` package must be
+imported before anything initialises CUDA, and gradio only integrates with ZeroGPU when
+`spaces` is already loaded. It stays small and imports nothing from `scripts/` or `tests/`.
+
+Public surface (everything else is private):
+
+    entry, fetch, is_stand_in, hub_link           the registry and the Hub cache (shared.hub)
+    get_registry, Entry, Embedding, Registry      the registry file (shared.registry)
+    load_model, load_tokenizer, load_processor,
+    load_pipeline, load_embedder, load_dataset,
+    load_vector_index, Embedder, VectorIndex       loading by logical name (shared.loading)
+    device, dtype, gpu, on_zerogpu                 where inference runs (shared.compute)
+    page, check_text, check_whole_number,
+    text_validator, image_input                    the look and the inputs (shared.ui)
+    SuiteError and subclasses                      one-line errors (shared.errors)
 """
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Any
+
+# Before torch and gradio, always (see above). spaces is in requirements.txt; without it, CPU only.
+_TORCH_FIRST = "torch" in sys.modules
+with contextlib.suppress(ImportError):
+    import spaces  # noqa: F401
+
+from shared.compute import device, dtype, gpu, on_zerogpu
+from shared.errors import (
+    ArtifactNotFoundError,
+    HubAccessError,
+    HubUnreachableError,
+    RegistryError,
+    StaleArtifactError,
+    SuiteError,
+    UnknownNameError,
+    UnsafeArtifactError,
+)
+from shared.hub import entry, fetch, hub_link, is_stand_in
+from shared.registry import Embedding, Entry, Registry, get_registry
+
+if _TORCH_FIRST and on_zerogpu():
+    raise SuiteError("torch was imported before shared: put 'import shared' first in app.py (ZeroGPU needs it)")
+
+_LAZY = {
+    "shared.loading": (
+        "Embedder", "VectorIndex", "load_dataset", "load_embedder", "load_model", "load_pipeline",
+        "load_processor", "load_tokenizer", "load_vector_index",
+    ),
+    "shared.ui": ("check_text", "check_whole_number", "image_input", "page", "text_validator"),
+}  # fmt: skip
+_WHERE = {name: module for module, names in _LAZY.items() for name in names}
+
+__all__ = [
+    "ArtifactNotFoundError", "Embedder", "Embedding", "Entry", "HubAccessError", "HubUnreachableError",
+    "Registry", "RegistryError", "StaleArtifactError", "SuiteError", "UnknownNameError",
+    "UnsafeArtifactError", "VectorIndex", "check_text", "check_whole_number", "device", "dtype", "entry",
+    "fetch", "get_registry", "gpu", "hub_link", "image_input", "is_stand_in", "load_dataset", "load_embedder", "load_model",
+    "load_pipeline", "load_processor", "load_tokenizer", "load_vector_index", "on_zerogpu", "page",
+    "text_validator",
+]  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    # Loading and UI pull in transformers and gradio: only when an app asks for them.
+    if name in _WHERE:
+        import importlib
+
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'shared' has no attribute {name!r}")
+
+
+def _one_line_errors(kind: type[BaseException], error: BaseException, traceback: Any) -> None:
+    """A SuiteError that reaches the top (a demo failing at start-up) prints its line, not a traceback."""
+    if isinstance(error, SuiteError):
+        print(f"error: {error}", file=sys.stderr)
+        return
+    _previous_hook(kind, error, traceback)
+
+
+_previous_hook = sys.excepthook
+sys.excepthook = _one_line_errors

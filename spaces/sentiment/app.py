@@ -1,0 +1,50 @@
+"""Sentiment: is an English sentence positive or negative? (DistilBERT fine-tuned on SST-2)
+
+Requests are batched: concurrent users share one forward pass.
+"""
+
+import shared  # first: ZeroGPU needs `spaces` imported before gradio and torch
+
+import gradio as gr
+import torch
+
+model = shared.load_model("sentiment-model")
+tokenizer = shared.load_tokenizer("sentiment-model")
+examples = list(shared.load_dataset("sentiment-examples").shuffle(seed=0)["sentence"][:8])
+
+
+@shared.gpu(duration=20)
+def classify(texts: list[str]) -> list[list[dict[str, float]]]:
+    """Scores of both labels for each text of a batch."""
+    batch = tokenizer([t.strip() for t in texts], padding=True, truncation=True, return_tensors="pt")
+    with torch.inference_mode():
+        probabilities = model(**batch.to(model.device)).logits.float().softmax(-1).cpu()
+    labels = model.config.id2label
+    return [[{labels[i]: float(p) for i, p in enumerate(row)} for row in probabilities]]
+
+
+with shared.page(
+    "Sentiment",
+    "Is an English sentence positive or negative? Scores for both labels.",
+    uses=["sentiment-model", "sentiment-examples"],
+) as demo:
+    with gr.Row():
+        with gr.Column():
+            text = gr.Textbox(label="Text", lines=3, placeholder="Type a sentence…")
+            submit = gr.Button("Classify", variant="primary")
+        scores = gr.Label(label="Sentiment", num_top_classes=2)
+    gr.Examples(examples, inputs=text)
+    gr.on(
+        [submit.click, text.submit],
+        classify,
+        inputs=text,
+        outputs=scores,
+        api_name="classify",
+        batch=True,
+        max_batch_size=32,
+        preprocess=False,  # the validator checks the raw value, type included
+        validator=shared.text_validator(),
+    )
+
+if __name__ == "__main__":
+    demo.launch()
