@@ -36,7 +36,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts._local_hub import spaces
-from scripts._local_hub.errors import HubError
+from scripts._local_hub.errors import EntryNotFoundError, HubError
 from scripts._local_hub.faults import DROP, FAULT_STATUSES, FaultPlan, parse_kinds
 from scripts._local_hub.server import Account, HubConfig, LocalHubServer
 from scripts._local_hub.storage import (
@@ -312,6 +312,19 @@ class LocalHub:
                 spaces.start_build(storage, record)
                 storage.save_repo(record)
         return result.commit.id
+
+    def read_snapshot_file(self, repo_id: str, path: str, *, revision: str, repo_type: str = "model") -> bytes:
+        """The content of one file of a repo at a revision, read from storage (no server needed).
+
+        Raises:
+            HubError: no such repo, revision or file.
+        """
+        storage = self.config.storage
+        record = storage.repo(repo_type, repo_id)
+        tree = storage.resolve(record, revision).tree
+        if path not in tree:
+            raise EntryNotFoundError(f"{path} is not in {repo_id} at {revision}", commit=revision)
+        return storage.read_file(record, tree[path])
 
     def has_commit(self, repo_id: str, commit_id: str, *, repo_type: str = "model") -> bool:
         """Whether repo `repo_id` has the commit `commit_id` (e.g. a snapshot published before)."""

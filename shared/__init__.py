@@ -1,8 +1,8 @@
 """The package every app imports; copied into each Space at deploy time.
 
-Import it first in an app, before gradio and torch: on ZeroGPU the `spaces` package must be
-imported before anything initialises CUDA, and gradio only integrates with ZeroGPU when
-`spaces` is already loaded. It stays small and imports nothing from `scripts/` or `tests/`.
+Import it first in an app, before gradio and torch: on ZeroGPU (`SPACES_ZERO_GPU` set) it
+imports the `spaces` package, which must come before anything initialises CUDA, and gradio only
+integrates with ZeroGPU when `spaces` is already loaded. It stays small and imports nothing from `scripts/` or `tests/`.
 
 Public surface (everything else is private):
 
@@ -11,7 +11,7 @@ Public surface (everything else is private):
     load_model, load_tokenizer, load_processor,
     load_pipeline, load_embedder, load_dataset,
     load_vector_index, Embedder, VectorIndex       loading by logical name (shared.loading)
-    device, dtype, gpu, on_zerogpu                 where inference runs (shared.compute)
+    device, dtype, gpu, on_zerogpu, length_batches where inference runs (shared.compute)
     page, check_text, check_whole_number,
     text_validator, image_input                    the look and the inputs (shared.ui)
     SuiteError and subclasses                      one-line errors (shared.errors)
@@ -20,15 +20,18 @@ Public surface (everything else is private):
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from typing import Any
 
-# Before torch and gradio, always (see above). spaces is in requirements.txt; without it, CPU only.
+# On ZeroGPU, `spaces` must be imported before torch and gradio (see above). Elsewhere it would
+# change nothing (its decorator is the identity there) and only cost start-up time.
 _TORCH_FIRST = "torch" in sys.modules
-with contextlib.suppress(ImportError):
-    import spaces  # noqa: F401
+if os.environ.get("SPACES_ZERO_GPU", "").strip().lower() in {"1", "true", "yes"}:
+    with contextlib.suppress(ImportError):  # spaces is in requirements.txt
+        import spaces  # noqa: F401
 
-from shared.compute import device, dtype, gpu, on_zerogpu
+from shared.compute import device, dtype, gpu, length_batches, on_zerogpu
 from shared.errors import (
     ArtifactNotFoundError,
     HubAccessError,
@@ -58,7 +61,7 @@ __all__ = [
     "ArtifactNotFoundError", "Embedder", "Embedding", "Entry", "HubAccessError", "HubUnreachableError",
     "Registry", "RegistryError", "StaleArtifactError", "SuiteError", "UnknownNameError",
     "UnsafeArtifactError", "VectorIndex", "check_text", "check_whole_number", "device", "dtype", "entry",
-    "fetch", "get_registry", "gpu", "hub_link", "image_input", "is_stand_in", "load_dataset", "load_embedder", "load_model",
+    "fetch", "get_registry", "gpu", "hub_link", "image_input", "is_stand_in", "length_batches", "load_dataset", "load_embedder", "load_model",
     "load_pipeline", "load_processor", "load_tokenizer", "load_vector_index", "on_zerogpu", "page",
     "text_validator",
 ]  # fmt: skip

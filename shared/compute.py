@@ -3,19 +3,21 @@
 On a ZeroGPU Space (`SPACES_ZERO_GPU` set by the platform) models are placed on "cuda" at
 start-up (the `spaces` package emulates it until a decorated call gets a real GPU) and every
 handler that runs a model is wrapped in `spaces.GPU`. Anywhere else the decorator changes
-nothing and the device is CUDA when present, else the CPU. `SUITE_DEVICE=cpu|cuda` overrides.
+nothing and the device is CUDA when present, else the CPU. `SUITE_DEVICE=cpu|cuda` and
+`SUITE_DTYPE` override the choices.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, overload
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEVICE_ENV = "SUITE_DEVICE"
+DTYPE_ENV = "SUITE_DTYPE"
 
 
 def on_zerogpu() -> bool:
@@ -37,14 +39,29 @@ def device() -> str:
 
 
 def dtype() -> Any:
-    """The torch dtype for weights: half precision on a GPU (bf16 where supported), fp32 on CPU."""
+    """The torch dtype for weights and activations.
+
+    bf16 on a GPU (fp16 where bf16 is unsupported) and on CPUs with native bf16 matrix
+    instructions (AVX512-BF16 or AMX: about twice as fast as fp32 there), fp32 on other CPUs.
+    `SUITE_DTYPE=float32|bfloat16|float16` overrides.
+    """
     import torch
 
-    if device() != "cuda":
-        return torch.float32
-    if on_zerogpu():
-        return torch.bfloat16  # ZeroGPU hands out H200 slices
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    choice = os.environ.get(DTYPE_ENV, "").strip().lower()
+    if choice in {"float32", "bfloat16", "float16"}:
+        return getattr(torch, choice)
+    if device() == "cuda":
+        if on_zerogpu():
+            return torch.bfloat16  # ZeroGPU hands out H200 slices
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if _cpu_has_native_bf16() else torch.float32
+
+
+def _cpu_has_native_bf16() -> bool:
+    import torch
+
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
 
 
 @overload
@@ -76,3 +93,28 @@ def gpu(fn: F | None = None, /, *, duration: int = 60) -> F | Callable[[F], F]:
         return spaces.GPU(duration=duration)(handler)
 
     return wrap(fn) if fn is not None else wrap
+
+
+def length_batches(
+    tokenizer: Any, texts: list[str], *, size: int | None = None, **encode: Any
+) -> Iterator[tuple[list[int], Any]]:
+    """Tokenize `texts` in groups of similar length, so that little compute goes to padding.
+
+    One long text in a Gradio batch would otherwise pad every other text to its length. On a
+    CPU, several small groups also beat one large one; on a GPU one group is best.
+
+    Args:
+        tokenizer: A transformers tokenizer.
+        texts: The texts of one batch.
+        size: Texts per group (default: 8 on CPU, all of them on GPU).
+        **encode: Passed to the tokenizer (e.g. `truncation=True`).
+
+    Yields:
+        `(positions, encoding)`: where the group's texts are in `texts`, and their tensors.
+    """
+    size = size or (8 if device() == "cpu" else max(len(texts), 1))
+    lengths = [len(ids) for ids in tokenizer(texts, truncation=encode.get("truncation", False))["input_ids"]]
+    order = sorted(range(len(texts)), key=lengths.__getitem__)
+    for start in range(0, len(order), size):
+        positions = order[start : start + size]
+        yield positions, tokenizer([texts[i] for i in positions], padding=True, return_tensors="pt", **encode)

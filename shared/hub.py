@@ -72,15 +72,19 @@ def fetch(name: str) -> Path:
 
 
 def is_stand_in(name: str) -> bool:
-    """Whether the cached card of an entry says it is a stand-in (sandbox weights or data).
+    """Whether the card of an entry says it is a stand-in (sandbox weights or data).
 
-    Reads the cache only; an entry not fetched yet counts as genuine.
+    Reads the cached card; an entry never fetched gets its card fetched (only the card, once).
+    Without a card, or when the Hub cannot be asked, the entry counts as genuine.
     """
-    from huggingface_hub import try_to_load_from_cache
-
     pinned = entry(name)
-    path = try_to_load_from_cache(pinned.repo_id, CARD, revision=pinned.revision, repo_type=pinned.repo_type)
-    if not isinstance(path, str):
+    try:
+        path = _cached(pinned, CARD)
+        if path is None:
+            path = _download(pinned, CARD)
+    except SuiteError:
+        return False
+    if not path:
         return False
     text = Path(path).read_text(encoding="utf-8", errors="replace")
     if not text.startswith("---"):
@@ -89,7 +93,7 @@ def is_stand_in(name: str) -> bool:
         meta = yaml.safe_load(text.split("---", 2)[1]) or {}
     except yaml.YAMLError:
         return False
-    tags = meta.get("tags") or [] if isinstance(meta, dict) else []
+    tags = (meta.get("tags") or []) if isinstance(meta, dict) else []
     return STAND_IN_TAG in tags
 
 
@@ -135,11 +139,7 @@ def _download(pinned: Entry, filename: str) -> str | None:
         raise ArtifactNotFoundError(
             f"{what}: the repo has no such commit; fix the pin in the registry (see README, 'Bumping a pin')"
         ) from None
-    except (hub_errors.EntryNotFoundError, hub_errors.RemoteEntryNotFoundError):
-        if filename == CARD:
-            return None
-        raise _missing_file(pinned, filename) from None
-    except hub_errors.LocalEntryNotFoundError:
+    except hub_errors.LocalEntryNotFoundError:  # before EntryNotFoundError, its base class
         if constants.HF_HUB_OFFLINE:
             raise HubUnreachableError(
                 f"{what} is not in the cache and HF_HUB_OFFLINE=1 forbids downloading it: "
@@ -149,6 +149,10 @@ def _download(pinned: Entry, filename: str) -> str | None:
             f"{what} is not in the cache and the Hub at {constants.ENDPOINT} cannot be reached: "
             "connect to the network, or start the offline Hub and point HF_ENDPOINT at it (README, 'Offline')"
         ) from None
+    except (hub_errors.EntryNotFoundError, hub_errors.RemoteEntryNotFoundError):
+        if filename == CARD:
+            return None
+        raise _missing_file(pinned, filename) from None
     except hub_errors.HfHubHTTPError as exc:
         status = exc.response.status_code if exc.response is not None else None
         if status in (401, 403):

@@ -110,7 +110,7 @@ def load_pipeline(name: str, *, task: str | None = None, **kwargs: Any) -> Any:
         device=compute.device(),
         dtype=compute.dtype(),
         trust_remote_code=False,
-        model_kwargs={"use_safetensors": True, "local_files_only": True},
+        model_kwargs={"use_safetensors": True},
         **kwargs,
     )
 

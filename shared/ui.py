@@ -25,7 +25,7 @@ MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 STAND_IN_NOTICE = (
     "⚠️ **Stand-in weights.** This app runs on the offline sandbox: {names} "
-    "{verb} random or sample stand-ins, not the real artifacts, so results are not meaningful. "
+    "{verb} stand-ins (random weights or sample data), not the real artifacts, so its results mean nothing. "
     "Run it against the Hub for real predictions."
 )
 

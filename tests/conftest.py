@@ -71,6 +71,16 @@ def local_hub() -> LocalHub:
     return _state["hub"]
 
 
+@pytest.fixture(scope="session")
+def sandbox(local_hub: LocalHub) -> LocalHub:
+    """The session's local Hub, seeded with every registry entry at its pinned revision (tiny stand-ins)."""
+    if not _state.get("seeded"):
+        from scripts.sandbox import seed
+
+        _state["seeded"] = seed(local_hub)
+    return local_hub
+
+
 @pytest.fixture
 def hub_token(local_hub: LocalHub) -> str:
     """A write token of `local_hub.user` (who may also write to `test-org`)."""

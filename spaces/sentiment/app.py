@@ -16,9 +16,10 @@ examples = list(shared.load_dataset("sentiment-examples").shuffle(seed=0)["sente
 @shared.gpu(duration=20)
 def classify(texts: list[str]) -> list[list[dict[str, float]]]:
     """Scores of both labels for each text of a batch."""
-    batch = tokenizer([t.strip() for t in texts], padding=True, truncation=True, return_tensors="pt")
-    with torch.inference_mode():
-        probabilities = model(**batch.to(model.device)).logits.float().softmax(-1).cpu()
+    probabilities = torch.empty(len(texts), model.config.num_labels)
+    for positions, batch in shared.length_batches(tokenizer, [t.strip() for t in texts], truncation=True):
+        with torch.inference_mode():
+            probabilities[positions] = model(**batch.to(model.device)).logits.float().softmax(-1).cpu()
     labels = model.config.id2label
     return [[{labels[i]: float(p) for i, p in enumerate(row)} for row in probabilities]]
 

@@ -1,10 +1,13 @@
-"""Run a Gradio app in-process on a free port, as the tests of every demo do."""
+"""Import a demo and run it in-process on a free port, as the tests of every demo do."""
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 
@@ -24,3 +27,16 @@ def running(demo: Any) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/"
     finally:
         demo.close()
+
+
+SPACES_DIR = Path(__file__).resolve().parents[2] / "spaces"
+
+
+def load_app(name: str) -> ModuleType:
+    """Import `spaces/<name>/app.py` as a fresh module (what `python app.py` runs, minus launch)."""
+    path = SPACES_DIR / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"suite_app_{name.replace('-', '_')}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,1 @@
+"""Private parts of scripts/benchmark.py: the naive baseline apps."""

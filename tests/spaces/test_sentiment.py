@@ -1,0 +1,114 @@
+"""spaces/sentiment: batched classification with scores for both labels."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from gradio_client.exceptions import ValidationError
+
+from tests.spaces.conftest import save_screenshot
+
+DEMO = "sentiment"
+
+
+def scores(result: dict) -> dict[str, float]:
+    return {item["label"]: item["confidence"] for item in result["confidences"]}
+
+
+def test_classify_gives_both_labels_with_probabilities(app):
+    result = app.client.predict("a wonderful, moving film", api_name="/classify")
+
+    both = scores(result)
+    assert set(both) == {"POSITIVE", "NEGATIVE"}
+    assert sum(both.values()) == pytest.approx(1.0, abs=1e-5)
+    assert result["label"] == max(both, key=both.get)
+
+
+def test_examples_come_from_the_pinned_dataset(app):
+    import shared
+
+    sentences = set(shared.load_dataset("sentiment-examples")["sentence"])
+    assert len(app.module.examples) == 8
+    assert set(app.module.examples) <= sentences
+
+
+def test_concurrent_requests_share_batches(app):
+    sizes: list[int] = []
+    classify = app.module.classify
+
+    def counting(texts):
+        sizes.append(len(texts))
+        return classify(texts)
+
+    app.module.demo.fns[_fn_index(app, "classify")].fn = counting
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(lambda i: app.client.predict(f"sentence {i}", api_name="/classify"), range(16)))
+    finally:
+        app.module.demo.fns[_fn_index(app, "classify")].fn = classify
+    assert all(set(scores(r)) == {"POSITIVE", "NEGATIVE"} for r in results)
+    assert max(sizes) > 1, f"no batch had more than one request: {sizes}"
+
+
+def _fn_index(app, api_name: str) -> int:
+    return next(i for i, fn in app.module.demo.fns.items() if fn.api_name == api_name)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("", "Enter some text first."),
+        ("   \n\t", "Enter some text first."),
+        ("x" * 100_000, "The text is 100,000 characters long; the limit is 5,000. Shorten it."),
+        (123, "The text must be a string, not int."),
+        ({"text": "hi"}, "The text must be a string, not dict."),
+        (None, "Enter some text first."),
+    ],
+)
+def test_bad_text_gets_a_clear_message_and_the_app_keeps_serving(app, bad, message):
+    with pytest.raises(ValidationError) as refused:
+        app.client.predict(bad, api_name="/classify")
+
+    assert message in str(refused.value)
+    assert set(scores(app.client.predict("fine", api_name="/classify"))) == {"POSITIVE", "NEGATIVE"}
+
+
+def test_a_bad_request_does_not_fail_the_batch_it_arrives_with(app):
+    requests = ["good one", "   ", "another good one", "", "third"] * 3
+
+    def call(text):
+        try:
+            return scores(app.client.predict(text, api_name="/classify"))
+        except ValidationError:
+            return "refused"
+
+    with ThreadPoolExecutor(len(requests)) as pool:
+        results = list(pool.map(call, requests))
+
+    for text, result in zip(requests, results, strict=True):
+        assert (result == "refused") == (not text.strip())
+
+
+def test_footer_and_notice_show_pins_and_stand_ins(app):
+    import urllib.request
+
+    html = urllib.request.urlopen(app.url + "config", timeout=10).read().decode()
+    assert "714eb0fa89d2" in html and "8d51e7e4887a" in html
+    assert "Stand-in weights" in html
+
+
+@pytest.mark.browser
+def test_page_example_and_prediction_in_the_browser(app, page):
+    page.goto(app.url)
+    page.get_by_text("Stand-in weights").wait_for()
+    from playwright.sync_api import expect
+
+    example = page.locator("button.gallery-item").first
+    first_words = example.inner_text().split(" ")[0]
+    example.click()
+    expect(page.get_by_label("Text")).to_have_value(re.compile("^" + re.escape(first_words)))
+    page.get_by_role("button", name="Classify").click()
+    expect(page.locator(".output-class")).to_have_text(re.compile("^(POSITIVE|NEGATIVE)$"), timeout=30_000)
+    save_screenshot(page, DEMO)
