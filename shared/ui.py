@@ -24,9 +24,9 @@ MAX_IMAGE_PIXELS = 40_000_000
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 STAND_IN_NOTICE = (
-    "⚠️ **Stand-in weights.** This app runs on the offline sandbox: {names} "
-    "{verb} stand-ins (random weights or sample data), not the real artifacts, so its results mean nothing. "
-    "Run it against the Hub for real predictions."
+    "⚠️ **Stand-in weights.** This app runs on the offline sandbox: stand-ins (random weights or sample "
+    "data) replace the real artifacts for {names}, so its results mean nothing. Run it against the Hub "
+    "for real predictions."
 )
 
 
@@ -47,7 +47,7 @@ def page(title: str, description: str, *, uses: Sequence[str]) -> Iterator[gr.Bl
         stand_ins = [name for name in uses if is_stand_in(name)]
         if stand_ins:
             gr.Markdown(
-                STAND_IN_NOTICE.format(names=", ".join(stand_ins), verb="is" if len(stand_ins) == 1 else "are"),
+                STAND_IN_NOTICE.format(names=", ".join(stand_ins)),
                 elem_id="suite-stand-in-notice",
             )
         yield blocks
