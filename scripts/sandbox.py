@@ -75,6 +75,12 @@ def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None,
         wanted = set(names) if names is not None else {e.name for e in registry}
         if wanted & {"news-index"}:
             wanted |= _DEPENDENTS_NEED
+        # Files of seeded entries are read back only if an own dataset still has to be built from them.
+        must_build = any(
+            e.name in wanted and not hub.has_commit(e.repo_id, e.revision, repo_type=e.repo_type)
+            for e in registry
+            if e.name in OWN_DATASETS
+        )
         for pinned in sorted(registry, key=lambda e: e.repo_id not in BUILDERS):
             if pinned.name not in wanted:
                 continue
@@ -82,7 +88,7 @@ def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None,
             folder.mkdir()
             if hub.has_commit(pinned.repo_id, pinned.revision, repo_type=pinned.repo_type):
                 how = "present"
-                if pinned.name in _DEPENDENTS_NEED:
+                if must_build and pinned.name in _DEPENDENTS_NEED:
                     _export(hub, pinned, folder)
             elif pinned.repo_id in BUILDERS:
                 BUILDERS[pinned.repo_id](folder, pinned, size=size)

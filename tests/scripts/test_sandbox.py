@@ -144,3 +144,17 @@ def _connect(url, process, client_class, timeout=180):
         except Exception:
             time.sleep(0.5)
     raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def test_an_own_dataset_is_built_from_entries_seeded_before(tmp_path):
+    from scripts.local_hub import LocalHub
+
+    hub = LocalHub(root=tmp_path / "hub")
+    assert {s.name for s in seed(hub, names=["news-embedder", "news-corpus"])} == {"news-embedder", "news-corpus"}
+
+    later = {s.name: s.how for s in seed(hub, names=["news-index"])}
+
+    assert later == {"news-embedder": "present", "news-corpus": "present", "news-index": "built"}
+    meta = json.loads(hub.read_snapshot_file("demo-suite/ag-news-minilm-index", "index.json",
+                                             revision=REGISTRY["news-index"].revision, repo_type="dataset"))  # fmt: skip
+    assert meta["corpus"]["rows"] > 0
