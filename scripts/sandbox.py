@@ -27,9 +27,10 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shared.errors import SuiteError
+from shared.hub import STAND_IN_TAG, card_is_stand_in
 from shared.registry import Entry, Registry, get_registry
 
-from scripts._sandbox.standins import BUILDERS, SIZES, STAND_IN_TAG, SandboxError
+from scripts._sandbox.standins import BUILDERS, SIZES, SandboxError
 from scripts.local_hub import HubError, LocalHub
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -144,7 +145,7 @@ def _search_index(folder: Path, registry: Registry, built: dict[str, Path]) -> N
 
 def _is_stand_in(folder: Path) -> bool:
     card = folder / "README.md"
-    return card.is_file() and f"- {STAND_IN_TAG}\n" in card.read_text(encoding="utf-8").split("---")[1]
+    return card.is_file() and card_is_stand_in(card.read_text(encoding="utf-8"))
 
 
 def _sample_images(folder: Path, registry: Registry, built: dict[str, Path]) -> None:

@@ -20,18 +20,19 @@ Public surface (everything else is private):
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from typing import Any
 
 # On ZeroGPU, `spaces` must be imported before torch and gradio (see above). Elsewhere it would
 # change nothing (its decorator is the identity there) and only cost start-up time.
+# shared.compute imports only the standard library at module level.
+from shared.compute import device, dtype, gpu, length_batches, on_zerogpu
+
 _TORCH_FIRST = "torch" in sys.modules
-if os.environ.get("SPACES_ZERO_GPU", "").strip().lower() in {"1", "true", "yes"}:
+if on_zerogpu():
     with contextlib.suppress(ImportError):  # spaces is in requirements.txt
         import spaces  # noqa: F401
 
-from shared.compute import device, dtype, gpu, length_batches, on_zerogpu
 from shared.errors import (
     ArtifactNotFoundError,
     HubAccessError,

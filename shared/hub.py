@@ -84,13 +84,15 @@ def is_stand_in(name: str) -> bool:
             path = _download(pinned, CARD)
     except SuiteError:
         return False
-    if not path:
-        return False
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
-    if not text.startswith("---"):
+    return bool(path) and card_is_stand_in(Path(path).read_text(encoding="utf-8", errors="replace"))
+
+
+def card_is_stand_in(card: str) -> bool:
+    """Whether a repo card's front matter carries the stand-in tag."""
+    if not card.startswith("---"):
         return False
     try:
-        meta = yaml.safe_load(text.split("---", 2)[1]) or {}
+        meta = yaml.safe_load(card.split("---", 2)[1]) or {}
     except yaml.YAMLError:
         return False
     tags = (meta.get("tags") or []) if isinstance(meta, dict) else []

@@ -18,12 +18,12 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from shared.hub import STAND_IN_TAG
 from shared.registry import Entry
 
 from scripts._sandbox.texts import NEWS, REVIEWS
 
 SIZES = ("tiny", "full")
-STAND_IN_TAG = "stand-in"  # what shared.hub.is_stand_in looks for in a card
 
 
 class SandboxError(Exception):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,3 +42,18 @@ def load_app(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def wait_for_client(url: str, process: subprocess.Popen, *, timeout: float = 180) -> Any:
+    """A gradio_client for the app a subprocess is starting at `url`, once it answers."""
+    from gradio_client import Client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"exited early: {process.stdout.read() if process.stdout else ''}")
+        try:
+            return Client(url, verbose=False, download_files=False, analytics_enabled=False)
+        except Exception:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {timeout} s")

@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from shared.registry import DEFAULT_REGISTRY, load_registry
@@ -16,7 +15,7 @@ import pytest
 from huggingface_hub import hf_hub_download
 
 from scripts.sandbox import SandboxError, seed
-from tests.harness.apps import free_port
+from tests.harness.apps import free_port, wait_for_client
 from tests.harness.hub import REPO_ROOT, subprocess_env
 from tests.scripts.local_hub.test_cli import serve
 
@@ -105,8 +104,6 @@ def test_serve_seed_serves_every_entry_at_its_pin(tmp_path):
 
 
 def test_the_offline_quick_start_runs_a_demo_on_the_seeded_hub(tmp_path):
-    from gradio_client import Client
-
     demo_port = free_port()
     process = subprocess.Popen(
         [sys.executable, str(REPO_ROOT / "scripts" / "sandbox.py"), "sentiment",
@@ -115,7 +112,7 @@ def test_the_offline_quick_start_runs_a_demo_on_the_seeded_hub(tmp_path):
         text=True,
     )  # fmt: skip
     try:
-        client = _connect(f"http://127.0.0.1:{demo_port}/", process, Client)
+        client = wait_for_client(f"http://127.0.0.1:{demo_port}/", process)
         result = client.predict("what a film", api_name="/classify")
         assert {c["label"] for c in result["confidences"]} == {"POSITIVE", "NEGATIVE"}
     finally:
@@ -132,18 +129,6 @@ def test_an_unknown_demo_is_one_line(tmp_path):
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.startswith("error: no demo 'no-such-demo'; choose one of: image-classification, ")
-
-
-def _connect(url, process, client_class, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"exited early: {process.stdout.read()}")
-        try:
-            return client_class(url, verbose=False, download_files=False, analytics_enabled=False)
-        except Exception:
-            time.sleep(0.5)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
 def test_an_own_dataset_is_built_from_entries_seeded_before(tmp_path):

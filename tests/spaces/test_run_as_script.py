@@ -10,9 +10,8 @@ import sys
 import pytest
 import yaml
 
-from tests.harness.apps import free_port
+from tests.harness.apps import free_port, wait_for_client
 from tests.harness.hub import REPO_ROOT, SITE_DIR, subprocess_env
-from tests.scripts.test_sandbox import _connect
 
 DEMOS = sorted(p.parent.name for p in (REPO_ROOT / "spaces").glob("*/app.py"))
 CALLS = {
@@ -29,7 +28,7 @@ def test_every_demo_is_covered():
 @pytest.mark.parametrize("way", ["in-folder", "from-root"])
 @pytest.mark.parametrize("demo", DEMOS)
 def test_runs_as_a_script(sandbox, demo, way):
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
 
     app = REPO_ROOT / "spaces" / demo / "app.py"
     argv, cwd = (
@@ -43,7 +42,7 @@ def test_runs_as_a_script(sandbox, demo, way):
     env["PYTHONPATH"] = str(SITE_DIR)
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        client = _connect(f"http://127.0.0.1:{port}/", process, Client)
+        client = wait_for_client(f"http://127.0.0.1:{port}/", process)
         args, api_name = CALLS[demo]
         args = args or (handle_file(REPO_ROOT / "scripts" / "sample_images" / "cat.jpg"),)
         assert client.predict(*args, api_name=api_name)
