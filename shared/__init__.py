@@ -11,6 +11,7 @@ Public surface (everything else is private):
     load_model, load_tokenizer, load_processor,
     load_pipeline, load_embedder, load_dataset,
     load_vector_index, Embedder, VectorIndex       loading by logical name (shared.loading)
+    load_catalog, CatalogEntry                     every demo, for the gallery (shared.catalog)
     device, dtype, gpu, on_zerogpu, length_batches where inference runs (shared.compute)
     page, check_text, check_whole_number,
     text_validator, image_input                    the look and the inputs (shared.ui)
@@ -33,11 +34,13 @@ if on_zerogpu():
     with contextlib.suppress(ImportError):  # spaces is in requirements.txt
         import spaces  # noqa: F401
 
+from shared.catalog import CatalogEntry, load_catalog
 from shared.errors import (
     ArtifactNotFoundError,
     HubAccessError,
     HubUnreachableError,
     RegistryError,
+    SpaceConfigError,
     StaleArtifactError,
     SuiteError,
     UnknownNameError,
@@ -59,10 +62,10 @@ _LAZY = {
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
 __all__ = [
-    "ArtifactNotFoundError", "Embedder", "Embedding", "Entry", "HubAccessError", "HubUnreachableError",
-    "Registry", "RegistryError", "StaleArtifactError", "SuiteError", "UnknownNameError",
+    "ArtifactNotFoundError", "CatalogEntry", "Embedder", "Embedding", "Entry", "HubAccessError", "HubUnreachableError",
+    "Registry", "RegistryError", "SpaceConfigError", "StaleArtifactError", "SuiteError", "UnknownNameError",
     "UnsafeArtifactError", "VectorIndex", "check_text", "check_whole_number", "device", "dtype", "entry",
-    "fetch", "get_registry", "gpu", "hub_link", "image_input", "is_stand_in", "length_batches", "load_dataset", "load_embedder", "load_model",
+    "fetch", "get_registry", "gpu", "hub_link", "image_input", "is_stand_in", "length_batches", "load_catalog", "load_dataset", "load_embedder", "load_model",
     "load_pipeline", "load_processor", "load_tokenizer", "load_vector_index", "on_zerogpu", "page",
     "text_validator",
 ]  # fmt: skip

@@ -45,3 +45,8 @@ class UnsafeArtifactError(SuiteError):
 class StaleArtifactError(SuiteError):
     """An artifact derived from others (a search index) was built from revisions other than the
     ones the registry pins now; rebuild it."""
+
+
+class SpaceConfigError(SuiteError):
+    """A demo folder under `spaces/` is not a valid Space source: no `app.py`, a README without
+    the front matter the suite needs, or a `space.yaml` that breaks a rule."""

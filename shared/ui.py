@@ -51,7 +51,8 @@ def page(title: str, description: str, *, uses: Sequence[str]) -> Iterator[gr.Bl
                 elem_id="suite-stand-in-notice",
             )
         yield blocks
-        gr.HTML(footer_html(uses), elem_id="suite-footer")
+        if uses:
+            gr.HTML(footer_html(uses), elem_id="suite-footer")
 
 
 def footer_html(uses: Sequence[str]) -> str:

@@ -1,0 +1,1 @@
+"""Private parts of the deploy (scripts/deploy.py): staging, syncing, waiting, retries, reports."""

@@ -1,0 +1,28 @@
+"""Every error the deploy raises on purpose; each message is one line that says what to do."""
+
+from __future__ import annotations
+
+
+class DeployError(Exception):
+    """Base class: a Space could not be deployed; the message says why and what to do."""
+
+
+class RefusedError(DeployError):
+    """The bundle breaks a rule (an unpinned or unpublished ref, something that looks like a
+    secret, a file over the Space limits, bad front matter): nothing was written."""
+
+
+class HubRequestError(DeployError):
+    """The Hub refused a request (bad token, no permission, unknown repo or tag) or could not be
+    reached even after retries."""
+
+
+class SpaceStartError(DeployError):
+    """The Space was deployed but did not reach RUNNING: it failed to build or start, or took
+    longer than the wait allowed. The message names the stage; `log_tail` holds the last lines
+    of the build or run log."""
+
+    def __init__(self, message: str, *, stage: str, log_tail: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.log_tail = list(log_tail or [])

@@ -1,0 +1,495 @@
+"""Deploy the demos to Hugging Face Spaces: every folder of `spaces/`, one Space each.
+
+    python scripts/deploy.py --namespace my-org                    every demo
+    python scripts/deploy.py sentiment --namespace my-org --dry-run    what would change, nothing written
+    python scripts/deploy.py --namespace my-org --wait             and wait until each Space runs
+    python scripts/deploy.py sentiment --namespace my-org --rollback deploy-20261123T101500Z-5702f2a
+
+Each Space gets its demo folder, a copy of `shared/`, a pinned `requirements.txt` and a README
+whose front matter is completed from the registry (models, datasets, `preload_from_hub` at the
+pinned commits). The bundle is checked before anything is written: refs pinned and published,
+no secrets, sizes within the Space limits, front matter valid (locally, then on the Hub). The
+files go in one commit per Space (none when nothing changed), tagged `deploy-<utc>-<git sha>`.
+Honours `HF_ENDPOINT` and `HF_TOKEN` (or the token saved by `hf auth login`); never prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the repo root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from shared.catalog import HARDWARE, NAMESPACE_ENV, SpaceSource, catalog_entries, discover_spaces, space_url
+from shared.errors import SuiteError
+from shared.registry import Registry, load_registry, registry_path
+
+from scripts._deploy.errors import DeployError, RefusedError, SpaceStartError
+from scripts._deploy.hub import hub_failure, retrying_requests
+from scripts._deploy.staging import Bundle, PinChecker, Suite, stage
+from scripts._deploy.sync import Plan, commit, diff, read_remote, rollback_files, tag
+from scripts._deploy.wait import wait_until_running
+
+__all__ = ["DeployError", "RefusedError", "SpaceResult", "Suite", "deploy", "format_plan", "main", "summary_table"]
+
+WAIT_TIMEOUT = 900.0
+_NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+
+Progress = Callable[[str, str], None]
+
+
+@dataclass
+class SpaceResult:
+    """How the deploy of one Space ended.
+
+    Attributes:
+        name: The demo (folder) name.
+        repo_id: The Space.
+        url: Its page on the Hub.
+        status: `created`, `updated`, `unchanged`, `rolled back`, `would create`, `would update`,
+            `refused` or `failed`.
+        commit: The Space's commit after the deploy (the new one, or its head when unchanged).
+        tag: The deploy tag, when a commit was made.
+        plan: What was (or would be) done.
+        stage: The runtime stage reached with `--wait`.
+        error: The one-line reason of a refusal or failure.
+        log_tail: The end of the Space's log when it failed to build or start.
+    """
+
+    name: str
+    repo_id: str
+    url: str
+    status: str = "failed"
+    commit: str | None = None
+    tag: str | None = None
+    plan: Plan | None = None
+    stage: str | None = None
+    error: str | None = None
+    log_tail: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status not in ("refused", "failed")
+
+
+@dataclass(frozen=True)
+class Source:
+    """The git commit the bundles come from."""
+
+    sha: str | None
+    dirty: bool
+
+    @property
+    def short(self) -> str:
+        return (self.sha[:7] if self.sha else "nogit") + ("-dirty" if self.dirty else "")
+
+    def describe(self) -> str:
+        if self.sha is None:
+            return "a folder outside git"
+        return f"git {self.sha[:7]}" + (" with uncommitted changes" if self.dirty else "")
+
+
+def deploy(
+    names: Sequence[str] = (),
+    *,
+    namespace: str,
+    dry_run: bool = False,
+    private: bool = False,
+    wait: bool = False,
+    rollback: str | None = None,
+    hardware: str | None = None,
+    sync_secrets: bool = False,
+    wait_timeout: float = WAIT_TIMEOUT,
+    poll: float = 2.0,
+    token: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    suite: Suite | None = None,
+    workers: int = 4,
+    progress: Progress | None = None,
+    on_done: Callable[[SpaceResult], None] | None = None,
+    now: dt.datetime | None = None,
+) -> list[SpaceResult]:
+    """Deploy demos to their Spaces (all of them when `names` is empty), in parallel.
+
+    One Space failing does not stop the others: each result says how its deploy ended.
+
+    Args:
+        names: Demo folder names; empty for every demo.
+        namespace: User or organisation that owns the Spaces.
+        dry_run: Plan and report only; write nothing (no token needed for public Spaces).
+        private: Create new Spaces private, and make existing ones private.
+        wait: Wait until each Space runs the deployed commit.
+        rollback: Restore each Space to the files of this deploy tag (one new commit).
+        hardware: Hardware for every Space, instead of what each demo declares.
+        sync_secrets: Set the declared secrets even when nothing else changes.
+        wait_timeout: Seconds to wait for a Space to run.
+        poll: Seconds between runtime checks while waiting.
+        token: Hub token (default: `HF_TOKEN` or the saved login).
+        environ: Where secret and variable values are read (default: `os.environ`).
+        suite: Where the demos, `shared/` and the requirements are.
+        workers: Spaces deployed at once.
+        progress: Called with (demo name, what is happening).
+        on_done: Called with each Space's result as soon as it is known.
+        now: Time of the deploy (names the tag).
+
+    Returns:
+        One result per Space, in the order of `names` (or by name).
+
+    Raises:
+        DeployError: bad arguments (unknown demo, bad namespace or hardware, no token), before
+            anything is read or written.
+
+    Example:
+        >>> results = deploy(["sentiment"], namespace="my-org", dry_run=True)
+        >>> print(summary_table(results))
+    """
+    from huggingface_hub import HfApi, get_token
+
+    suite = suite or Suite()
+    if not _NAMESPACE.match(namespace or ""):
+        raise DeployError(f"{namespace!r} is not a Hub user or organisation name: pass --namespace NAME")
+    if hardware is not None and hardware not in HARDWARE:
+        raise DeployError(f"hardware {hardware!r} is not a Space hardware: use one of {', '.join(HARDWARE)}")
+    try:
+        sources = discover_spaces(suite.spaces_dir)
+        registry_file = registry_path()
+        registry = load_registry(registry_file)
+    except SuiteError as exc:
+        raise DeployError(str(exc)) from None
+    chosen = _choose(sources, names)
+    token = token or get_token()
+    if not token and not dry_run:
+        raise DeployError("no Hub token: set HF_TOKEN (a write token) or run 'hf auth login'")
+    api = HfApi(token=token or False)
+    environ = os.environ if environ is None else environ
+    source = _source_commit(suite.spaces_dir.parent)
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    job = _Job(
+        api=api,
+        namespace=namespace,
+        dry_run=dry_run,
+        private=private,
+        wait=wait,
+        rollback=rollback,
+        hardware=hardware,
+        sync_secrets=sync_secrets,
+        wait_timeout=wait_timeout,
+        poll=poll,
+        environ=environ,
+        suite=suite,
+        registry=registry,
+        registry_file=registry_file,
+        pins=PinChecker(api),
+        catalog=catalog_entries(sources, endpoint=api.endpoint, namespace=namespace),
+        source=source,
+        tag=f"deploy-{stamp}-{source.short}",
+        token=token,
+        progress=progress or (lambda name, message: None),
+        on_done=on_done or (lambda result: None),
+    )
+    with retrying_requests(), ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen)))) as pool:
+        return list(pool.map(job.run, chosen))
+
+
+def _choose(sources: list[SpaceSource], names: Sequence[str]) -> list[SpaceSource]:
+    by_name = {s.name: s for s in sources}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise DeployError(f"no demo named {', '.join(unknown)} in spaces/: choose from {', '.join(sorted(by_name))}")
+    if not by_name:
+        raise DeployError("spaces/ holds no demo (a folder with app.py)")
+    return [by_name[n] for n in dict.fromkeys(names)] if names else sources
+
+
+def _source_commit(root: Path) -> Source:
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True)
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        return done.stdout.strip()
+
+    sha = git("rev-parse", "HEAD")
+    if not sha or not re.fullmatch(r"[0-9a-f]{40}", sha):
+        return Source(sha=None, dirty=False)
+    return Source(sha=sha, dirty=bool(git("status", "--porcelain", "--untracked-files=normal")))
+
+
+@dataclass
+class _Job:
+    api: Any
+    namespace: str
+    dry_run: bool
+    private: bool
+    wait: bool
+    rollback: str | None
+    hardware: str | None
+    sync_secrets: bool
+    wait_timeout: float
+    poll: float
+    environ: Mapping[str, str]
+    suite: Suite
+    registry: Registry
+    registry_file: Path
+    pins: PinChecker
+    catalog: list[Any]
+    source: Source
+    tag: str
+    token: str | None
+    progress: Progress
+    on_done: Callable[[SpaceResult], None]
+
+    def run(self, space: SpaceSource) -> SpaceResult:
+        repo_id = f"{self.namespace}/{space.name}"
+        result = SpaceResult(space.name, repo_id, space_url(self.api.endpoint, self.namespace, space.name))
+        say = lambda message: self.progress(space.name, message)  # noqa: E731
+        try:
+            plan = self._rollback_plan(repo_id) if self.rollback else self._deploy_plan(space, repo_id, say)
+            result.plan = plan
+            if self.dry_run:
+                result.status = ("would create" if plan.create else "would update") if plan.writes else "unchanged"
+                result.commit = plan.remote.head
+                say(result.status)
+                self.on_done(result)
+                return result
+            self._apply(space, plan, result, say)
+            if self.wait:
+                say("waiting for the Space to run")
+                result.stage = wait_until_running(
+                    self.api, repo_id, commit=result.commit, timeout=self.wait_timeout, poll=self.poll, progress=say
+                )
+        except RefusedError as exc:
+            result.status, result.error = "refused", str(exc)
+        except SpaceStartError as exc:
+            result.status, result.error, result.stage, result.log_tail = "failed", str(exc), exc.stage, exc.log_tail
+        except DeployError as exc:
+            result.status, result.error = "failed", str(exc)
+        except Exception as exc:  # one Space's surprise must not stop the others, nor print a traceback
+            result.status, result.error = "failed", f"unexpected {type(exc).__name__}: {exc}"
+        say(result.status if result.ok else f"{result.status}: {result.error}")
+        self.on_done(result)
+        return result
+
+    # ------------------------------------------------------------------ planning
+
+    def _deploy_plan(self, space: SpaceSource, repo_id: str, say: Callable[[str], None]) -> Plan:
+        say("staging")
+        bundle = stage(
+            space,
+            registry=self.registry,
+            registry_file=self.registry_file,
+            pins=self.pins,
+            suite=self.suite,
+            hardware=self.hardware,
+            catalog=self.catalog,
+            forbidden=[self.token] if self.token else [],
+        )
+        remote = read_remote(self.api, repo_id)
+        plan = Plan(repo_id=repo_id, remote=remote, files=bundle.files, changes=diff(bundle.files, remote))
+        plan.create = not remote.exists
+        plan.hardware = bundle.hardware if plan.create or remote.hardware != bundle.hardware else None
+        plan.private = self.private and (plan.create or not remote.private)
+        self._plan_variables(space, plan)
+        self._plan_secrets(space, plan)
+        if plan.writes:
+            self._validate_on_hub(bundle)
+        return plan
+
+    def _plan_variables(self, space: SpaceSource, plan: Plan) -> None:
+        wanted = {}
+        for key, default in space.variables.items():
+            value = self.environ.get(key, default)
+            if value is None:
+                if plan.create:
+                    raise RefusedError(f"spaces/{space.name} declares variable {key} with no default: set ${key}")
+                plan.notes.append(f"variable {key}: not in the environment, the Space keeps its value")
+            else:
+                wanted[key] = value
+        if not wanted:
+            return
+        current: dict[str, str] = {}
+        if plan.remote.exists:
+            from huggingface_hub.errors import HfHubHTTPError
+
+            try:
+                current = {k: v.value for k, v in self.api.get_space_variables(plan.repo_id).items()}
+            except HfHubHTTPError as exc:
+                raise hub_failure(exc, f"reading the variables of {plan.repo_id}") from None
+        plan.variables = {k: v for k, v in wanted.items() if current.get(k) != v}
+
+    def _plan_secrets(self, space: SpaceSource, plan: Plan) -> None:
+        # The Hub never gives secrets back, so they cannot be compared: they are set with the
+        # Space's creation, with any other change (the Space restarts anyway), or when asked.
+        missing = [k for k in space.secrets if not self.environ.get(k)]
+        if missing and plan.create:
+            raise RefusedError(f"spaces/{space.name} needs secret(s) {', '.join(missing)}: set them in the environment")
+        plan.notes += [f"secret {k}: not in the environment, the Space keeps its value" for k in missing]
+        if plan.writes or self.sync_secrets:
+            plan.secrets = {k: self.environ[k] for k in space.secrets if self.environ.get(k)}
+
+    def _validate_on_hub(self, bundle: Bundle) -> None:
+        from huggingface_hub import SpaceCard
+        from huggingface_hub.errors import HfHubHTTPError
+
+        readme = bundle.files["README.md"].decode()
+        try:
+            SpaceCard(readme).validate(repo_type="space")
+        except ValueError as exc:
+            raise RefusedError(f"spaces/{bundle.name}/README.md: the Hub rejects the front matter: {exc}") from None
+        except HfHubHTTPError as exc:
+            raise hub_failure(exc, f"validating the README of {bundle.name}") from None
+
+    def _rollback_plan(self, repo_id: str) -> Plan:
+        head = read_remote(self.api, repo_id)
+        if not head.exists:
+            raise DeployError(f"{repo_id} does not exist: nothing to roll back")
+        _, files = rollback_files(self.api, repo_id, self.rollback or "")
+        return Plan(repo_id=repo_id, remote=head, files=files, changes=diff(files, head))
+
+    # ------------------------------------------------------------------ writing
+
+    def _apply(self, space: SpaceSource, plan: Plan, result: SpaceResult, say: Callable[[str], None]) -> None:
+        if self.rollback:
+            message = f"Roll back {space.name} to {self.rollback}"
+            description = f"Restores the files of tag {self.rollback} (scripts/deploy.py --rollback)."
+        else:
+            message = f"Deploy {space.name} from {self.source.describe()}"
+            description = (
+                f"Deployed by scripts/deploy.py from git commit {self.source.sha or 'unknown'}"
+                + (" with uncommitted changes" if self.source.dirty else "")
+                + f"; tagged {self.tag}."
+            )
+        new = commit(self.api, plan, message=message, description=description, progress=say)
+        result.commit = new or plan.remote.head
+        if new is None:
+            result.status = "created" if plan.create else ("updated" if plan.writes else "unchanged")
+            return
+        result.tag = tag(self.api, plan.repo_id, self.tag, revision=new, message=message)
+        result.status = "created" if plan.create else ("rolled back" if self.rollback else "updated")
+
+
+# ---------------------------------------------------------------------- reports
+
+
+def format_plan(result: SpaceResult) -> str:
+    """The dry-run report of one Space: per-file diff, settings and notes."""
+    lines = [f"{result.repo_id} ({result.status})"]
+    plan = result.plan
+    if plan is None:
+        return "\n".join([*lines, f"  {result.error}"]) if result.error else lines[0]
+    lines += [f"  {change.mark} {change.path}" for change in plan.changes]
+    lines += [f"  setting: {line}" for line in plan.settings]
+    lines += [f"  note: {line}" for line in plan.notes]
+    if len(lines) == 1:
+        lines.append("  no change")
+    return "\n".join(lines)
+
+
+def summary_table(results: Sequence[SpaceResult]) -> str:
+    """The end-of-deploy table: Space, URL, commit, status."""
+    rows = [("Space", "URL", "Commit", "Status")]
+    for r in results:
+        status = r.status + (f", {r.stage}" if r.stage else "")
+        rows.append((r.repo_id, r.url, (r.commit or "-")[:7], status))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
+        for row in rows
+    )
+
+
+# ---------------------------------------------------------------------- command line
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deploy.py",
+        description="Deploy the demos of spaces/ to Hugging Face Spaces (every demo when no name is given).",
+    )
+    parser.add_argument("names", nargs="*", metavar="NAME", help="demo folder names (default: all)")
+    parser.add_argument(
+        "--namespace",
+        default=os.environ.get(NAMESPACE_ENV) or None,
+        help=f"user or organisation owning the Spaces (default: ${NAMESPACE_ENV})",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="show the per-file diff and settings; write nothing")
+    parser.add_argument("--private", action="store_true", help="make the Spaces private")
+    parser.add_argument("--wait", action="store_true", help="wait until every Space runs the deployed commit")
+    parser.add_argument("--wait-timeout", type=float, default=WAIT_TIMEOUT, help="seconds to wait (default 900)")
+    parser.add_argument("--rollback", metavar="TAG", help="restore the files of this deploy tag, in one new commit")
+    parser.add_argument("--hardware", choices=HARDWARE, metavar="FLAVOR", help="hardware for every Space")
+    parser.add_argument("--sync-secrets", action="store_true", help="set declared secrets even when nothing changed")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (1 when any Space failed)."""
+    args = _parser().parse_args(argv)
+    if not args.namespace:
+        print(f"error: pass --namespace NAME (or set {NAMESPACE_ENV})", file=sys.stderr)
+        return 2
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+    from huggingface_hub.utils import tqdm as hf_tqdm
+
+    try:
+        total = len(args.names) or len(discover_spaces(Suite().spaces_dir))
+    except SuiteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    bar = hf_tqdm(total=total, unit="Space", desc="Planning" if args.dry_run else "Deploying", leave=False)
+
+    def progress(name: str, message: str) -> None:
+        bar.write(f"{name}: {message}", file=sys.stderr)
+
+    quiet_before = are_progress_bars_disabled()
+    disable_progress_bars()  # per-file upload bars of parallel Spaces would interleave
+    try:
+        results = deploy(
+            args.names,
+            namespace=args.namespace,
+            dry_run=args.dry_run,
+            private=args.private,
+            wait=args.wait,
+            wait_timeout=args.wait_timeout,
+            rollback=args.rollback,
+            hardware=args.hardware,
+            sync_secrets=args.sync_secrets,
+            progress=progress,
+            on_done=lambda result: bar.update(1),
+        )
+    except DeployError as exc:
+        bar.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        bar.close()
+        print("error: interrupted: each Space is either fully committed or untouched; run again", file=sys.stderr)
+        return 130
+    finally:
+        if not quiet_before:
+            enable_progress_bars()
+    bar.close()
+    for result in results:
+        if args.dry_run:
+            print(format_plan(result))
+        elif result.error:
+            print(f"{result.repo_id}: {result.error}")
+        for line in result.log_tail:
+            print(f"    | {line}")
+    print()
+    print(summary_table(results))
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""What each demo is, read from its own folder: the metadata deploys and the gallery share.
+
+A demo folder `spaces/<name>/` holds `app.py`, a `README.md` whose front matter gives the Space
+its title, emoji, colours, short description and licence, and optionally a `space.yaml` with
+what only the deploy needs:
+
+    hardware: zero-a10g        # the default; cpu-basic for apps that need no GPU
+    secrets: [API_KEY]         # names of Space secrets, values read from the environment
+    variables: {LOG_LEVEL: info}   # Space variables: a list of names, or names with defaults
+    catalog: false             # true: ship the catalog of every demo with this Space (the gallery)
+
+The folder name is the Space's repo name. At deploy time the catalog (every demo's title,
+description, hardware and URL) is written into the Spaces that ask for it as `catalog.json`;
+running locally, the same entries are read from the sibling folders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shared.errors import SpaceConfigError
+
+import yaml
+
+APP_FILE = "app.py"
+CARD_FILE = "README.md"
+SETTINGS_FILE = "space.yaml"
+CATALOG_FILE = "catalog.json"
+DEFAULT_HARDWARE = "zero-a10g"
+# Hardware flavors a Space can run on (huggingface_hub's SpaceHardware, kept here so that the
+# gallery can check a catalog without importing the Hub client).
+HARDWARE = (
+    "cpu-basic", "cpu-upgrade", "zero-a10g", "t4-small", "t4-medium", "l4x1", "l4x4", "l40sx1", "l40sx4",
+    "l40sx8", "a10g-small", "a10g-large", "a10g-largex2", "a10g-largex4", "a100-large", "a100x4", "a100x8",
+    "rtx-pro-6000", "rtx-pro-6000x2", "rtx-pro-6000x4", "rtx-pro-6000x8",
+)  # fmt: skip
+NAMESPACE_ENV = "SUITE_SPACES_NAMESPACE"
+DEFAULT_NAMESPACE = "demo-suite"
+_SETTINGS_KEYS = {"hardware", "secrets", "variables", "catalog"}
+
+
+@dataclass(frozen=True)
+class SpaceSource:
+    """One demo folder, as the deploy and the gallery see it.
+
+    Attributes:
+        name: The folder name, which is also the Space's repo name.
+        folder: Where it is.
+        card: The README front matter as written (the deploy completes it).
+        hardware: The hardware the Space runs on.
+        secrets: Names of the Space secrets it needs; values come from the environment.
+        variables: Space variables it needs, with their defaults (None: must be in the environment).
+        catalog: Whether `catalog.json` (every demo) ships with it.
+    """
+
+    name: str
+    folder: Path
+    card: dict[str, Any]
+    hardware: str = DEFAULT_HARDWARE
+    secrets: tuple[str, ...] = ()
+    variables: dict[str, str | None] = field(default_factory=dict)
+    catalog: bool = False
+
+    @property
+    def title(self) -> str:
+        return str(self.card.get("title") or self.name)
+
+    @property
+    def description(self) -> str:
+        return str(self.card.get("short_description") or "")
+
+    @property
+    def emoji(self) -> str:
+        return str(self.card.get("emoji") or "")
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One line of the gallery: a demo and where it runs."""
+
+    name: str
+    title: str
+    emoji: str
+    description: str
+    hardware: str
+    url: str
+
+
+def read_space(folder: Path) -> SpaceSource:
+    """Read a demo folder.
+
+    Raises:
+        SpaceConfigError: no `app.py`, no README front matter, or a bad `space.yaml`.
+    """
+    from huggingface_hub.repocard import metadata_load
+
+    folder = Path(folder)
+    where = f"spaces/{folder.name}"
+    if not (folder / APP_FILE).is_file():
+        raise SpaceConfigError(f"{where} has no {APP_FILE}: every demo folder needs one")
+    if not (folder / CARD_FILE).is_file():
+        raise SpaceConfigError(f"{where} has no {CARD_FILE}: add one with the Space's front matter (title, emoji…)")
+    try:
+        card = metadata_load(folder / CARD_FILE)
+    except yaml.YAMLError as exc:
+        raise SpaceConfigError(
+            f"{where}/{CARD_FILE}: the front matter is not valid YAML ({_first_line(exc)})"
+        ) from None
+    if not card:
+        raise SpaceConfigError(f"{where}/{CARD_FILE} has no front matter: start it with '---', title, emoji…, '---'")
+    settings = _read_settings(folder / SETTINGS_FILE, where)
+    return SpaceSource(name=folder.name, folder=folder, card=card, **settings)
+
+
+def discover_spaces(root: Path) -> list[SpaceSource]:
+    """Every demo folder under `root` (folders with an `app.py`), sorted by name."""
+    return [read_space(app.parent) for app in sorted(Path(root).glob(f"*/{APP_FILE}"))]
+
+
+def space_url(endpoint: str, namespace: str, name: str) -> str:
+    """The web address of a Space, e.g. `https://huggingface.co/spaces/org/name`."""
+    return f"{endpoint.rstrip('/')}/spaces/{namespace}/{name}"
+
+
+def catalog_entries(sources: list[SpaceSource], *, endpoint: str, namespace: str) -> list[CatalogEntry]:
+    """The gallery's entries for these demos (the ones that ship the catalog themselves excluded)."""
+    return [
+        CatalogEntry(
+            name=s.name,
+            title=s.title,
+            emoji=s.emoji,
+            description=s.description,
+            hardware=s.hardware,
+            url=space_url(endpoint, namespace, s.name),
+        )
+        for s in sources
+        if not s.catalog
+    ]
+
+
+def catalog_json(entries: list[CatalogEntry]) -> str:
+    """The `catalog.json` shipped with a Space."""
+    return json.dumps({"spaces": [asdict(e) for e in entries]}, indent=2, ensure_ascii=False) + "\n"
+
+
+def load_catalog(app_folder: Path) -> list[CatalogEntry]:
+    """The demos a gallery app lists.
+
+    On a Space: the `catalog.json` the deploy wrote next to the app. Locally: the sibling demo
+    folders, linked to the Hub of `HF_ENDPOINT` under `SUITE_SPACES_NAMESPACE` (default
+    `demo-suite`).
+
+    Raises:
+        SpaceConfigError: the catalog or a sibling folder is broken.
+    """
+    bundled = Path(app_folder) / CATALOG_FILE
+    if bundled.is_file():
+        try:
+            return [CatalogEntry(**item) for item in json.loads(bundled.read_text("utf-8"))["spaces"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SpaceConfigError(f"{bundled} is broken ({exc}): deploy the Space again") from None
+    from huggingface_hub import constants
+
+    namespace = os.environ.get(NAMESPACE_ENV, "").strip() or DEFAULT_NAMESPACE
+    sources = [s for s in discover_spaces(Path(app_folder).parent) if s.folder != Path(app_folder)]
+    return catalog_entries(sources, endpoint=constants.ENDPOINT, namespace=namespace)
+
+
+def _read_settings(path: Path, where: str) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SpaceConfigError(f"{where}/{SETTINGS_FILE} is not valid YAML ({_first_line(exc)})") from None
+    if not isinstance(raw, dict):
+        raise SpaceConfigError(f"{where}/{SETTINGS_FILE} must be a mapping of {', '.join(sorted(_SETTINGS_KEYS))}")
+    unknown = set(raw) - _SETTINGS_KEYS
+    if unknown:
+        raise SpaceConfigError(
+            f"{where}/{SETTINGS_FILE}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+            f"allowed: {', '.join(sorted(_SETTINGS_KEYS))}"
+        )
+    settings: dict[str, Any] = {}
+    if "hardware" in raw:
+        if raw["hardware"] not in HARDWARE:
+            raise SpaceConfigError(
+                f"{where}/{SETTINGS_FILE}: hardware {raw['hardware']!r} is not a Space hardware; use one of "
+                f"{', '.join(HARDWARE)}"
+            )
+        settings["hardware"] = raw["hardware"]
+    secrets = raw.get("secrets") or []
+    if not isinstance(secrets, list) or not all(isinstance(s, str) and _is_env_name(s) for s in secrets):
+        raise SpaceConfigError(f"{where}/{SETTINGS_FILE}: secrets must be a list of environment variable names")
+    settings["secrets"] = tuple(secrets)
+    variables = raw.get("variables") or {}
+    if isinstance(variables, list):
+        variables = dict.fromkeys(variables)
+    if not isinstance(variables, dict) or not all(isinstance(k, str) and _is_env_name(k) for k in variables):
+        raise SpaceConfigError(
+            f"{where}/{SETTINGS_FILE}: variables must be a list of names, or a mapping of names to default values"
+        )
+    settings["variables"] = {k: None if v is None else str(v) for k, v in variables.items()}
+    overlap = set(settings["secrets"]) & set(settings["variables"])
+    if overlap:
+        raise SpaceConfigError(f"{where}/{SETTINGS_FILE}: {', '.join(sorted(overlap))} is both a secret and a variable")
+    if not isinstance(raw.get("catalog", False), bool):
+        raise SpaceConfigError(f"{where}/{SETTINGS_FILE}: catalog must be true or false")
+    settings["catalog"] = raw.get("catalog", False)
+    return settings
+
+
+def _is_env_name(name: str) -> bool:
+    return name.isidentifier() and name.isascii() and not name[:1].isdigit()
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
