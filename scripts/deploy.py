@@ -34,6 +34,8 @@ from shared.catalog import HARDWARE, NAMESPACE_ENV, SpaceSource, catalog_entries
 from shared.errors import SuiteError
 from shared.registry import Registry, load_registry, registry_path
 
+import httpx2
+
 from scripts._deploy.errors import DeployError, RefusedError, SpaceStartError
 from scripts._deploy.hub import hub_failure, retrying_requests
 from scripts._deploy.staging import Bundle, PinChecker, Suite, stage
@@ -274,6 +276,8 @@ class _Job:
             result.status, result.error, result.stage, result.log_tail = "failed", str(exc), exc.stage, exc.log_tail
         except DeployError as exc:
             result.status, result.error = "failed", str(exc)
+        except (OSError, httpx2.TransportError) as exc:
+            result.status, result.error = "failed", str(hub_failure(exc, f"deploying {repo_id}"))
         except Exception as exc:  # one Space's surprise must not stop the others, nor print a traceback
             result.status, result.error = "failed", f"unexpected {type(exc).__name__}: {exc}"
         say(result.status if result.ok else f"{result.status}: {result.error}")

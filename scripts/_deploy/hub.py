@@ -32,7 +32,7 @@ class RetryingTransport(httpx2.BaseTransport):
 
     Args:
         inner: The transport that sends requests.
-        attempts: Tries per request, the first included.
+        attempts: Tries per request, the first included (default `ATTEMPTS`).
         first_wait: Seconds before the second try; doubled each time up to `max_wait`, with jitter.
         max_wait: Longest wait between tries (a longer `Retry-After` is capped to it).
         sleep: How to wait (tests pass a fake).
@@ -42,15 +42,15 @@ class RetryingTransport(httpx2.BaseTransport):
         self,
         inner: httpx2.BaseTransport,
         *,
-        attempts: int = ATTEMPTS,
-        first_wait: float = FIRST_WAIT,
-        max_wait: float = MAX_WAIT,
+        attempts: int | None = None,
+        first_wait: float | None = None,
+        max_wait: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._inner = inner
-        self._attempts = attempts
-        self._first_wait = first_wait
-        self._max_wait = max_wait
+        self._attempts = attempts or ATTEMPTS
+        self._first_wait = FIRST_WAIT if first_wait is None else first_wait
+        self._max_wait = MAX_WAIT if max_wait is None else max_wait
         self._sleep = sleep
         self.retries = 0
 

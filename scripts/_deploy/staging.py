@@ -258,6 +258,20 @@ def _card_body(readme: Path) -> str:
     return RepoCard(readme.read_text("utf-8")).text
 
 
+_PARSE_LOCK = threading.Lock()
+_PARSED: dict[str, ast.Module] = {}
+
+
+def _parse(text: str) -> ast.Module:
+    # ast.parse is not thread-safe in CPython before 3.12.1/3.11.8 (gh-106905: "AST constructor
+    # recursion depth mismatch"), and Spaces are staged in parallel: parse one at a time, once.
+    key = hashlib.sha256(text.encode()).hexdigest()
+    with _PARSE_LOCK:
+        if key not in _PARSED:
+            _PARSED[key] = ast.parse(text)
+        return _PARSED[key]
+
+
 def git_blob_id(content: bytes) -> str:
     """The git blob id of `content` (the `oid` the Hub lists for a regular file)."""
     return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
@@ -270,7 +284,7 @@ def _uses(sources: Mapping[str, str], registry: Registry) -> list[Entry]:
     """The registry entries the demo's code names (every string constant that is a registry name)."""
     names: set[str] = set()
     for text in sources.values():
-        for node in ast.walk(ast.parse(text)):
+        for node in ast.walk(_parse(text)):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in registry:
                 names.add(node.value)
     return [registry[name] for name in sorted(names)]
@@ -279,7 +293,7 @@ def _uses(sources: Mapping[str, str], registry: Registry) -> list[Entry]:
 def _check_direct_loads(name: str, sources: Mapping[str, str]) -> None:
     """Refuse Hub loads that bypass the registry: nothing would pin them."""
     for path, text in sources.items():
-        for node in ast.walk(ast.parse(text, filename=path)):
+        for node in ast.walk(_parse(text)):
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
@@ -295,7 +309,7 @@ def _check_direct_loads(name: str, sources: Mapping[str, str]) -> None:
 def _check_gpu_handler(name: str, sources: Mapping[str, str]) -> None:
     """ZeroGPU refuses to start an app with no GPU-decorated handler."""
     for text in sources.values():
-        for node in ast.walk(ast.parse(text)):
+        for node in ast.walk(_parse(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for decorator in node.decorator_list:
                     target = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -353,7 +367,7 @@ def requirements_txt(sources: Mapping[str, str], *, suite: Suite, hardware: str)
 
 
 def _imported_modules(text: str) -> Iterable[str]:
-    for node in ast.walk(ast.parse(text)):
+    for node in ast.walk(_parse(text)):
         if isinstance(node, ast.Import):
             yield from (alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

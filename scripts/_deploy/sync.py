@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx2
+
 from scripts._deploy.errors import DeployError, HubRequestError
 from scripts._deploy.hub import hub_failure
 from scripts._deploy.staging import git_blob_id
@@ -213,13 +215,26 @@ def commit(
         ).oid
     except HfHubHTTPError as exc:
         if getattr(exc.response, "status_code", None) != 412:
-            raise hub_failure(exc, f"committing to {repo_id}") from None
+            raise _undo_creation(api, plan, hub_failure(exc, f"committing to {repo_id}")) from None
+    except (OSError, httpx2.TransportError) as exc:  # the connection kept breaking
+        raise _undo_creation(api, plan, hub_failure(exc, f"committing to {repo_id}")) from None
     # 412: the head moved. If it now holds our tree, an earlier try of this very commit landed
     # (its answer was lost); otherwise someone else pushed, and the deploy must be re-run.
     now = read_remote(api, repo_id)
     if diff(plan.files, now):
         raise HubRequestError(f"{repo_id} changed while deploying (new commit {now.head}): run the deploy again")
     return now.head
+
+
+def _undo_creation(api: Any, plan: Plan, error: HubRequestError) -> HubRequestError:
+    """A Space this deploy created but could not fill is removed, so no half-made Space is left."""
+    if not plan.create:
+        return error
+    try:
+        api.delete_repo(plan.repo_id, repo_type="space")
+    except Exception:
+        return HubRequestError(f"{error}; the new, empty Space {plan.repo_id} is left: delete it or deploy again")
+    return HubRequestError(f"{error}; the new Space was removed again")
 
 
 def tag(api: Any, repo_id: str, name: str, *, revision: str, message: str) -> str:
