@@ -27,8 +27,6 @@ def list_demos(query: str, hardware: str) -> str:
     """The demos whose title or description contains every word of `query`, on `hardware`, as cards."""
     blank = query is None or (isinstance(query, str) and not query.strip())
     words = [] if blank else shared.check_text(query, what="search text", max_chars=200).lower().split()
-    if hardware not in HARDWARE_CHOICES:
-        raise gr.Error(f"Pick the hardware among: {', '.join(HARDWARE_CHOICES)}.", print_exception=False)
     shown = [
         demo
         for demo in catalog
@@ -36,24 +34,23 @@ def list_demos(query: str, hardware: str) -> str:
         and hardware in (ANY_HARDWARE, hardware_label(demo.hardware))
     ]
     if not shown:
-        return '<p class="gallery-empty">No demo matches.</p>'
+        return '<p class="demo-none">No demo matches.</p>'
     cards = "".join(
-        f'<a class="gallery-card" href="{html.escape(demo.url)}" target="_blank" rel="noopener">'
-        f"<strong>{html.escape(demo.emoji)} {html.escape(demo.title)}</strong>"
+        f'<a class="demo-card" href="{html.escape(demo.url)}" target="_blank" rel="noopener" style="{CARD}">'
+        f'<strong style="font-size:1.1rem">{html.escape(demo.emoji)} {html.escape(demo.title)}</strong>'
         f"<span>{html.escape(demo.description)}</span>"
-        f'<em class="gallery-hardware">{html.escape(hardware_label(demo.hardware))}</em></a>'
+        f'<small class="demo-hardware" style="opacity:.7">{html.escape(hardware_label(demo.hardware))}</small></a>'
         for demo in shown
     )
-    return f'<div class="gallery">{cards}</div>'
+    return f'<div class="demo-cards" style="{GRID}">{cards}</div>'
 
 
-CSS = """
-.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); gap: 1rem; }
-.gallery-card { display: flex; flex-direction: column; gap: .4rem; padding: 1rem; border-radius: .75rem;
-  border: 1px solid var(--border-color-primary); text-decoration: none; color: inherit; }
-.gallery-card:hover { border-color: var(--color-accent); }
-.gallery-hardware { font-size: .8rem; font-style: normal; opacity: .7; }
-"""
+# Inline styles: the same look on a Space and wherever the Blocks are launched.
+GRID = "display:grid;grid-template-columns:repeat(auto-fill,minmax(16rem,1fr));gap:1rem"
+CARD = (
+    "display:flex;flex-direction:column;gap:.4rem;padding:1rem;border-radius:.75rem;text-align:left;"
+    "border:1px solid var(--border-color-primary);text-decoration:none;color:inherit"
+)
 
 with shared.page("Demo gallery", "Every demo of the suite: open one to try it.", uses=[]) as demo:
     with gr.Row():
@@ -68,4 +65,4 @@ with shared.page("Demo gallery", "Every demo of the suite: open one to try it.",
     gr.on([query.change, hardware.change], list_demos, inputs=[query, hardware], outputs=cards, api_name="list")
 
 if __name__ == "__main__":
-    demo.launch(css=CSS)
+    demo.launch()
