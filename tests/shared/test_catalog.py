@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from shared.catalog import (
     CatalogEntry,
     catalog_entries,
@@ -16,6 +14,8 @@ from shared.catalog import (
     read_space,
 )
 from shared.errors import SpaceConfigError
+
+import pytest
 
 README = "---\ntitle: Echo\nemoji: 🔁\nshort_description: Says it back\nlicense: mit\n---\n\n# Echo\n"
 
@@ -106,5 +106,5 @@ def test_a_broken_catalog_says_to_deploy_again(tmp_path):
     gallery = demo(tmp_path, "gallery")
     (gallery / "catalog.json").write_text("{not json")
 
-    with pytest.raises(SpaceConfigError, match="catalog.json is broken .*: deploy the Space again"):
+    with pytest.raises(SpaceConfigError, match=r"catalog.json is broken .*: deploy the Space again"):
         load_catalog(gallery)
