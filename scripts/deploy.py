@@ -39,7 +39,7 @@ import httpx2
 from scripts._deploy.errors import DeployError, RefusedError, SpaceStartError
 from scripts._deploy.hub import hub_failure, retrying_requests
 from scripts._deploy.staging import Bundle, PinChecker, Suite, stage
-from scripts._deploy.sync import Plan, commit, diff, read_remote, rollback_files, tag
+from scripts._deploy.sync import Plan, commit, diff, read_remote, rejected_front_matter, rollback_files, tag
 from scripts._deploy.wait import wait_until_running
 
 __all__ = ["DeployError", "RefusedError", "SpaceResult", "Suite", "deploy", "format_plan", "main", "summary_table"]
@@ -305,7 +305,10 @@ class _Job:
         plan.private = self.private and (plan.create or not remote.private)
         self._plan_variables(space, plan)
         self._plan_secrets(space, plan)
-        if plan.writes:
+        # The Hub checks the front matter before a commit that changes README.md; ask it first
+        # only where something else would be written before that commit (or nothing will be).
+        readme_changes = any(c.path == "README.md" for c in plan.changes)
+        if readme_changes and (self.dry_run or plan.create or plan.settings):
             self._validate_on_hub(bundle)
         return plan
 
@@ -349,7 +352,7 @@ class _Job:
         try:
             SpaceCard(readme).validate(repo_type="space")
         except ValueError as exc:
-            raise RefusedError(f"spaces/{bundle.name}/README.md: the Hub rejects the front matter: {exc}") from None
+            raise RefusedError(f"spaces/{bundle.name}/README.md: {rejected_front_matter(exc)}") from None
         except HfHubHTTPError as exc:
             raise hub_failure(exc, f"validating the README of {bundle.name}") from None
 

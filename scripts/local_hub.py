@@ -60,7 +60,8 @@ DEFAULT_USER = "local-user"
 class RequestLog:
     """The requests a `LocalHub` answered while a `with hub.record()` block ran.
 
-    Each entry is the JSON-line dict of `--log`: method, path, status, duration_ms (and fault).
+    Each entry is the JSON-line dict of `--log`: method, path, status, duration_ms, bytes_in, bytes_out
+    (and fault).
     """
 
     def __init__(self, entries: list[dict[str, Any]], start: int) -> None:

@@ -9,6 +9,7 @@ repo. `stage` refuses (RefusedError) instead of returning a bundle that would br
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib.metadata
 import re
@@ -16,6 +17,7 @@ import sys
 import threading
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,7 +219,9 @@ def stage(
     _check_direct_loads(source.name, demo_sources)
     if hardware == ZEROGPU:
         _check_gpu_handler(source.name, demo_sources)
-    facts = tuple(pins.check(entry) for entry in _uses(demo_sources, registry))
+    entries = _uses(demo_sources, registry)
+    with ThreadPoolExecutor(max_workers=max(1, len(entries))) as pool:  # one Hub round trip, not one per entry
+        facts = tuple(pool.map(pins.check, entries))
     files["requirements.txt"] = requirements_txt(sources, suite=suite, hardware=hardware).encode()
     card = complete_card(source, facts, hardware=hardware, suite=suite)
     files[CARD_FILE] = render_readme(card, _card_body(source.folder / CARD_FILE)).encode()
@@ -340,7 +344,7 @@ def requirements_txt(sources: Mapping[str, str], *, suite: Suite, hardware: str)
         for module in _imported_modules(text):
             if module not in local and module not in sys.stdlib_module_names and module != "__future__":
                 modules.setdefault(module, path)
-    distributions = importlib.metadata.packages_distributions()
+    distributions = _distributions()
     suite_pins = _read_pins(suite.requirements)
     lines: dict[str, str] = {}
     for module, path in sorted(modules.items()):
@@ -364,6 +368,11 @@ def requirements_txt(sources: Mapping[str, str], *, suite: Suite, hardware: str)
     if hardware == ZEROGPU and "torch" in lines:
         header.append(f"# ZeroGPU supports torch {', '.join(ZEROGPU_TORCH)} only.")
     return "\n".join([*header, *lines.values()]) + "\n"
+
+
+@functools.cache
+def _distributions() -> Mapping[str, list[str]]:
+    return importlib.metadata.packages_distributions()  # scans every installed package: slow, once
 
 
 def _imported_modules(text: str) -> Iterable[str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx2
 
-from scripts._deploy.errors import DeployError, HubRequestError
+from scripts._deploy.errors import DeployError, HubRequestError, RefusedError
 from scripts._deploy.hub import hub_failure
 from scripts._deploy.staging import git_blob_id
 
@@ -168,7 +168,6 @@ def commit(
 
     repo_id = plan.repo_id
     head = plan.remote.head
-    changes = plan.changes
     try:
         if plan.create:
             progress("creating the Space")
@@ -182,9 +181,8 @@ def commit(
                 space_variables=[{"key": k, "value": v} for k, v in plan.variables.items()] or None,
                 exist_ok=True,
             )
-            # The Hub starts every Space with its own README and .gitattributes.
-            remote = read_remote(api, repo_id)
-            head, changes = remote.head, diff(plan.files, remote)
+            # The Hub starts every Space with its own README and .gitattributes, which the commit
+            # replaces and keeps: no deletion to plan, so no need to read the new Space back.
         else:
             for key, value in plan.variables.items():
                 api.add_space_variable(repo_id, key, value)
@@ -197,13 +195,13 @@ def commit(
                 api.request_space_hardware(repo_id, plan.hardware)
     except HfHubHTTPError as exc:
         raise hub_failure(exc, f"setting up {repo_id}") from None
-    if not changes:
+    if not plan.changes:
         return None
     operations = [
         CommitOperationDelete(c.path) if c.kind == "deleted" else CommitOperationAdd(c.path, plan.files[c.path])
-        for c in changes
+        for c in plan.changes
     ]
-    progress(f"committing {len(changes)} file change(s)")
+    progress(f"committing {len(plan.changes)} file change(s)")
     try:
         return api.create_commit(
             repo_id,
@@ -213,6 +211,8 @@ def commit(
             commit_description=description,
             parent_commit=head,
         ).oid
+    except ValueError as exc:  # huggingface_hub asked the Hub about README.md first
+        raise _undo_creation(api, plan, RefusedError(f"{repo_id} README.md: {rejected_front_matter(exc)}")) from None
     except HfHubHTTPError as exc:
         if getattr(exc.response, "status_code", None) != 412:
             raise _undo_creation(api, plan, hub_failure(exc, f"committing to {repo_id}")) from None
@@ -226,15 +226,21 @@ def commit(
     return now.head
 
 
-def _undo_creation(api: Any, plan: Plan, error: HubRequestError) -> HubRequestError:
+def rejected_front_matter(error: ValueError) -> str:
+    """The Hub's reasons for rejecting a README's front matter, on one line."""
+    reasons = " ".join(line.strip().lstrip("- ") for line in str(error).splitlines()[1:] if line.strip())
+    return f"the Hub rejects the front matter: {reasons or error}"
+
+
+def _undo_creation(api: Any, plan: Plan, error: DeployError) -> DeployError:
     """A Space this deploy created but could not fill is removed, so no half-made Space is left."""
     if not plan.create:
         return error
     try:
         api.delete_repo(plan.repo_id, repo_type="space")
     except Exception:
-        return HubRequestError(f"{error}; the new, empty Space {plan.repo_id} is left: delete it or deploy again")
-    return HubRequestError(f"{error}; the new Space was removed again")
+        return type(error)(f"{error}; the new, empty Space {plan.repo_id} is left: delete it or deploy again")
+    return type(error)(f"{error}; the new Space was removed again")
 
 
 def tag(api: Any, repo_id: str, name: str, *, revision: str, message: str) -> str:

@@ -145,6 +145,7 @@ class BaseHandler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         started = time.monotonic()
         self._status = 0
+        self._bytes_out = 0
         self._body_read = False
         self._method = method
         split = urllib.parse.urlsplit(self.path)
@@ -198,6 +199,8 @@ class BaseHandler(BaseHTTPRequestHandler):
             "path": self._path,
             "status": self._status,
             "duration_ms": round((time.monotonic() - started) * 1000, 2),
+            "bytes_in": int(self.headers.get("Content-Length") or 0),
+            "bytes_out": 0 if method == "HEAD" else self._bytes_out,
         }
         if fault:
             entry["fault"] = fault
@@ -242,6 +245,11 @@ class BaseHandler(BaseHTTPRequestHandler):
             raise BadRequestError("Request body is not valid JSON") from None
 
     # ------------------------------------------------------------------ responses
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "content-length":
+            self._bytes_out = int(value)  # request log: bytes answered
+        super().send_header(keyword, value)
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self._status = status

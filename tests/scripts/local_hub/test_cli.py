@@ -66,7 +66,9 @@ def test_serve_persists_repos_logs_requests_and_stops_on_ctrl_c(tmp_path):
     assert "Local Hub stopped" in lines
 
     entries = [json.loads(line) for line in log.read_text().splitlines()]
-    assert {"method", "path", "status", "duration_ms"} <= set(entries[0])
+    assert {"method", "path", "status", "duration_ms", "bytes_in", "bytes_out"} <= set(entries[0])
+    [upload] = [e for e in entries if e["method"] == "POST" and e["path"].endswith("/commit/main")]
+    assert upload["bytes_in"] > len(b"persisted\n") and upload["bytes_out"] > 0
     assert ("POST", "/api/repos/create", 200) in [(e["method"], e["path"], e["status"]) for e in entries]
     assert "cli-token" not in log.read_text()
 

@@ -1,0 +1,160 @@
+"""Benchmark the deploy against the official sync Action's method, side by side, on the local Hub.
+
+    python scripts/benchmark_deploy.py [--latency 0.05] [--json FILE]
+
+The baseline is what the official GitHub Action does for each Space, run one Space after the
+other: `create_repo(exist_ok=True)` then `upload_folder(delete_patterns="*")`. It uploads the
+very bundles the deploy builds (staged beforehand, outside its timing), so both send the same
+files. `scripts/deploy.py` is timed whole: staging, pin checks, validation, commit and tag.
+Both run against a local Hub seeded with the registry's stand-ins, with --latency seconds added
+to every request (the Hub is far away). Measured: requests, bytes sent and received (from the
+Hub's request log), wall time, for a first deploy of every Space and a no-op redeploy.
+Goals: a no-op redeploy sends no more requests than the baseline; a first deploy takes at most
+half the baseline's wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the repo root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+@dataclass
+class Measure:
+    """One deploy round of one method."""
+
+    method: str
+    round: str
+    requests: int
+    bytes: int
+    wall_s: float
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _measure(hub: Any, method: str, name: str, run: Callable[[], None]) -> Measure:
+    with hub.record() as log:
+        started = time.perf_counter()
+        run()
+        wall = time.perf_counter() - started
+    traffic = sum(e.get("bytes_in", 0) + e.get("bytes_out", 0) for e in log.entries)
+    return Measure(method, name, len(log), traffic, round(wall, 3))
+
+
+def run(latency: float) -> list[Measure]:
+    """Both methods, first deploy then no-op redeploy, against one seeded local Hub."""
+    port = _free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="deploy-benchmark-"))
+    # huggingface_hub reads these once, at import: set them first.
+    os.environ.update(
+        HF_ENDPOINT=f"http://127.0.0.1:{port}",
+        HF_HOME=str(workdir / "hf-home"),
+        HF_HUB_DISABLE_TELEMETRY="1",
+        HF_HUB_DISABLE_XET="1",
+        HF_HUB_DISABLE_PROGRESS_BARS="1",
+    )
+    os.environ.pop("HF_TOKEN", None)
+    from shared.catalog import discover_spaces
+    from shared.registry import load_registry, registry_path
+
+    from huggingface_hub import HfApi
+
+    from scripts._deploy.staging import PinChecker, Suite, stage
+    from scripts.deploy import deploy
+    from scripts.local_hub import FaultPlan, LocalHub
+    from scripts.sandbox import seed
+
+    hub = LocalHub(root=workdir / "hub", port=port, orgs=["bench-baseline", "bench-suite"]).start()
+    try:
+        print("Seeding the local Hub with the registry's stand-ins…", file=sys.stderr, flush=True)
+        seed(hub)
+        api = HfApi(token=hub.token)
+        sources = discover_spaces(Suite().spaces_dir)
+        registry_file = registry_path()
+        bundles = workdir / "bundles"
+        pins = PinChecker(api)
+        for source in sources:
+            bundle = stage(source, registry=load_registry(registry_file), registry_file=registry_file, pins=pins)
+            for path, content in bundle.files.items():
+                (bundles / source.name / path).parent.mkdir(parents=True, exist_ok=True)
+                (bundles / source.name / path).write_bytes(content)
+        hub.faults = FaultPlan(latency=latency)
+
+        def baseline() -> None:
+            for source in sources:
+                repo_id = f"bench-baseline/{source.name}"
+                api.create_repo(repo_id, repo_type="space", space_sdk="gradio", exist_ok=True)
+                api.upload_folder(
+                    repo_id=repo_id, repo_type="space", folder_path=bundles / source.name, delete_patterns="*"
+                )
+
+        def suite() -> None:
+            results = deploy(namespace="bench-suite", token=hub.token)
+            failed = [f"{r.name}: {r.error}" for r in results if not r.ok]
+            if failed:
+                raise SystemExit("deploy failed: " + "; ".join(failed))
+
+        measures = []
+        for round_name in ("first deploy", "no-op redeploy"):
+            measures.append(_measure(hub, "sync Action (sequential)", round_name, baseline))
+            measures.append(_measure(hub, "scripts/deploy.py", round_name, suite))
+        return measures
+    finally:
+        hub.stop()
+
+
+def report(measures: Sequence[Measure], *, latency: float, spaces: int) -> str:
+    """The side-by-side table with ratios (deploy ÷ baseline)."""
+    lines = [
+        f"{spaces} Spaces, {latency * 1000:.0f} ms added to every request",
+        f"{'round':<16}{'method':<26}{'requests':>9}{'bytes':>12}{'wall s':>9}",
+    ]
+    for m in measures:
+        lines.append(f"{m.round:<16}{m.method:<26}{m.requests:>9}{m.bytes:>12,}{m.wall_s:>9.2f}")
+    lines.append("ratios (deploy.py ÷ baseline):")
+    for round_name in dict.fromkeys(m.round for m in measures):
+        base, ours = (m for m in measures if m.round == round_name)
+        lines.append(
+            f"  {round_name:<16} requests {ours.requests / base.requests:.2f}   bytes {ours.bytes / base.bytes:.2f}"
+            f"   wall {ours.wall_s / base.wall_s:.2f}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="benchmark_deploy.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every request (default 0.05)")
+    parser.add_argument("--json", type=Path, help="also write the measures to this file")
+    args = parser.parse_args(argv)
+    measures = run(args.latency)
+    from shared.catalog import discover_spaces
+
+    from scripts._deploy.staging import Suite
+
+    print(report(measures, latency=args.latency, spaces=len(discover_spaces(Suite().spaces_dir))))
+    if args.json:
+        args.json.write_text(json.dumps([asdict(m) for m in measures], indent=2) + "\n")
+    first, noop = measures[:2], measures[2:]
+    ok = noop[1].requests <= noop[0].requests and first[1].wall_s <= 0.5 * first[0].wall_s
+    print("goals met" if ok else "goals NOT met", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
