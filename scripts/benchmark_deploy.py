@@ -16,19 +16,24 @@ half the baseline's wall time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import secrets
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -48,19 +53,45 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _measure(hub: Any, method: str, name: str, run: Callable[[], None]) -> Measure:
-    with hub.record() as log:
-        started = time.perf_counter()
-        run()
-        wall = time.perf_counter() - started
-    traffic = sum(e.get("bytes_in", 0) + e.get("bytes_out", 0) for e in log.entries)
-    return Measure(method, name, len(log), traffic, round(wall, 3))
+def _measure(log: Path, method: str, name: str, run: Callable[[], None]) -> Measure:
+    """Run one round; requests and bytes come from the Hub's request log."""
+    before = log.stat().st_size
+    started = time.perf_counter()
+    run()
+    wall = time.perf_counter() - started
+    time.sleep(0.2)  # the server logs a request after answering it
+    with open(log) as handle:
+        handle.seek(before)
+        entries = [json.loads(line) for line in handle if line.strip()]
+    traffic = sum(e.get("bytes_in", 0) + e.get("bytes_out", 0) for e in entries)
+    return Measure(method, name, len(entries), traffic, round(wall, 3))
+
+
+@contextlib.contextmanager
+def _serve(root: Path, *, port: int, token: str, latency: float, log: Path) -> Iterator[None]:
+    """The local Hub in its own process, as a remote Hub would be (not competing for this one's GIL)."""
+    argv = [sys.executable, str(REPO_ROOT / "scripts" / "local_hub.py"), "serve", "--root", str(root)]
+    argv += ["--port", str(port), "--token", token, "--org", "bench-baseline", "--org", "bench-suite"]
+    argv += ["--latency", str(latency), "--log", str(log)]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    server = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in server.stdout or []:
+            if line.startswith("Local Hub serving"):
+                break
+        else:
+            raise SystemExit(f"the local Hub did not start (exit {server.wait()})")
+        yield
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
 
 
 def run(latency: float) -> list[Measure]:
     """Both methods, first deploy then no-op redeploy, against one seeded local Hub."""
     port = _free_port()
     workdir = Path(tempfile.mkdtemp(prefix="deploy-benchmark-"))
+    token = f"bench-{secrets.token_hex(8)}"
     # huggingface_hub reads these once, at import: set them first.
     os.environ.update(
         HF_ENDPOINT=f"http://127.0.0.1:{port}",
@@ -75,26 +106,28 @@ def run(latency: float) -> list[Measure]:
 
     from huggingface_hub import HfApi
 
-    from scripts._deploy.staging import PinChecker, Suite, stage
+    from scripts._deploy import staging
     from scripts.deploy import deploy
-    from scripts.local_hub import FaultPlan, LocalHub
+    from scripts.local_hub import LocalHub
     from scripts.sandbox import seed
 
-    hub = LocalHub(root=workdir / "hub", port=port, orgs=["bench-baseline", "bench-suite"]).start()
-    try:
-        print("Seeding the local Hub with the registry's stand-ins…", file=sys.stderr, flush=True)
-        seed(hub)
-        api = HfApi(token=hub.token)
-        sources = discover_spaces(Suite().spaces_dir)
+    print("Seeding the local Hub with the registry's stand-ins…", file=sys.stderr, flush=True)
+    seed(LocalHub(root=workdir / "hub"))
+    log = workdir / "requests.jsonl"
+    log.touch()
+    with _serve(workdir / "hub", port=port, token=token, latency=latency, log=log):
+        api = HfApi(token=token)
+        sources = discover_spaces(staging.Suite().spaces_dir)
         registry_file = registry_path()
         bundles = workdir / "bundles"
-        pins = PinChecker(api)
+        pins = staging.PinChecker(api)
         for source in sources:
-            bundle = stage(source, registry=load_registry(registry_file), registry_file=registry_file, pins=pins)
+            bundle = staging.stage(
+                source, registry=load_registry(registry_file), registry_file=registry_file, pins=pins
+            )
             for path, content in bundle.files.items():
                 (bundles / source.name / path).parent.mkdir(parents=True, exist_ok=True)
                 (bundles / source.name / path).write_bytes(content)
-        hub.faults = FaultPlan(latency=latency)
 
         def baseline() -> None:
             for source in sources:
@@ -105,18 +138,19 @@ def run(latency: float) -> list[Measure]:
                 )
 
         def suite() -> None:
-            results = deploy(namespace="bench-suite", token=hub.token)
+            # As cold as a fresh `python scripts/deploy.py`: staging above must not have warmed it.
+            staging._PARSED.clear()
+            staging._top_levels.cache_clear()
+            results = deploy(namespace="bench-suite", token=token)
             failed = [f"{r.name}: {r.error}" for r in results if not r.ok]
             if failed:
                 raise SystemExit("deploy failed: " + "; ".join(failed))
 
         measures = []
         for round_name in ("first deploy", "no-op redeploy"):
-            measures.append(_measure(hub, "sync Action (sequential)", round_name, baseline))
-            measures.append(_measure(hub, "scripts/deploy.py", round_name, suite))
+            measures.append(_measure(log, "sync Action (sequential)", round_name, baseline))
+            measures.append(_measure(log, "scripts/deploy.py", round_name, suite))
         return measures
-    finally:
-        hub.stop()
 
 
 def report(measures: Sequence[Measure], *, latency: float, spaces: int) -> str:

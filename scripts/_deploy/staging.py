@@ -344,16 +344,15 @@ def requirements_txt(sources: Mapping[str, str], *, suite: Suite, hardware: str)
         for module in _imported_modules(text):
             if module not in local and module not in sys.stdlib_module_names and module != "__future__":
                 modules.setdefault(module, path)
-    distributions = _distributions()
     suite_pins = _read_pins(suite.requirements)
     lines: dict[str, str] = {}
     for module, path in sorted(modules.items()):
-        if module not in distributions:
+        dist = _distribution_of(module)
+        if dist is None:
             raise RefusedError(
                 f"{path} imports {module}, which is not installed here, so its version cannot be pinned: "
                 f"install it and add it to requirements.txt"
             )
-        dist = distributions[module][0]
         key = _normalize(dist)
         if key in {"gradio", "gradio-client"}:
             continue
@@ -370,9 +369,27 @@ def requirements_txt(sources: Mapping[str, str], *, suite: Suite, hardware: str)
     return "\n".join([*header, *lines.values()]) + "\n"
 
 
+def _distribution_of(module: str) -> str | None:
+    """The installed distribution that provides an importable top-level module (None: not installed)."""
+    try:
+        return importlib.metadata.distribution(module).metadata["Name"]  # most: the module's own name
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    for index in (_top_levels, importlib.metadata.packages_distributions):  # cheap first, then thorough
+        names = index().get(module)
+        if names:
+            return names[0]
+    return None
+
+
 @functools.cache
-def _distributions() -> Mapping[str, list[str]]:
-    return importlib.metadata.packages_distributions()  # scans every installed package: slow, once
+def _top_levels() -> dict[str, list[str]]:
+    """Module → distributions, from the `top_level.txt` files installers write (yaml → PyYAML)."""
+    index: dict[str, list[str]] = {}
+    for dist in importlib.metadata.distributions():
+        for module in (dist.read_text("top_level.txt") or "").split():
+            index.setdefault(module, []).append(dist.metadata["Name"])
+    return index
 
 
 def _imported_modules(text: str) -> Iterable[str]:
