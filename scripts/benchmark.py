@@ -19,7 +19,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts._sandbox.texts import REVIEWS
-from scripts.local_hub import LocalHub
+from scripts.local_hub import LocalHub, free_port
 from scripts.sandbox import seed
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -58,19 +57,13 @@ class Result:
     p95_ms: float
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class RunningApp:
     """`python app.py` on a free port; `first_prediction_s` is spawn → first answer."""
 
     def __init__(self, app: Path, env: dict[str, str]) -> None:
         from gradio_client import Client
 
-        self.port = _free_port()
+        self.port = free_port()
         started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, app.name], cwd=app.parent, env={**env, "GRADIO_SERVER_PORT": str(self.port)},

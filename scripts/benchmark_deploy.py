@@ -21,7 +21,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from scripts.local_hub import free_port  # imports no Hub client: HF_ENDPOINT can still be set
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,12 +46,6 @@ class Measure:
     requests: int
     bytes: int
     wall_s: float
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _measure(log: Path, method: str, name: str, run: Callable[[], None]) -> Measure:
@@ -89,7 +84,7 @@ def _serve(root: Path, *, port: int, token: str, latency: float, log: Path) -> I
 
 def run(latency: float) -> list[Measure]:
     """Both methods, first deploy then no-op redeploy, against one seeded local Hub."""
-    port = _free_port()
+    port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="deploy-benchmark-"))
     token = f"bench-{secrets.token_hex(8)}"
     # huggingface_hub reads these once, at import: set them first.

@@ -24,6 +24,7 @@ import hashlib
 import io
 import secrets
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -51,10 +52,17 @@ from scripts._local_hub.storage import (
     goes_to_lfs,
 )
 
-__all__ = ["DEFAULT_PORT", "Account", "FaultPlan", "HubError", "LocalHub", "RequestLog", "main"]
+__all__ = ["DEFAULT_PORT", "Account", "FaultPlan", "HubError", "LocalHub", "RequestLog", "free_port", "main"]
 
 DEFAULT_PORT = 8765
 DEFAULT_USER = "local-user"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (for a server that must know its port up front)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class RequestLog:

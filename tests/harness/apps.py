@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -12,12 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now (Gradio cannot be given port 0)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from scripts.local_hub import free_port
 
 
 @contextmanager

@@ -14,15 +14,10 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfApi, hf_hub_download
 
+from scripts.local_hub import free_port
 from tests.harness.hub import REPO_ROOT, subprocess_env
 
 SCRIPT = str(REPO_ROOT / "scripts" / "local_hub.py")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -51,7 +46,7 @@ def serve(*args: str) -> Iterator[tuple[str, list[str], subprocess.Popen]]:
 
 
 def test_serve_persists_repos_logs_requests_and_stops_on_ctrl_c(tmp_path):
-    port, root, log = _free_port(), tmp_path / "root", tmp_path / "requests.jsonl"
+    port, root, log = free_port(), tmp_path / "root", tmp_path / "requests.jsonl"
 
     with serve("--port", str(port), "--root", str(root), "--token", "cli-token", "--log", str(log)) as (
         url,
@@ -83,7 +78,7 @@ def test_serve_persists_repos_logs_requests_and_stops_on_ctrl_c(tmp_path):
 
 
 def test_without_token_one_is_generated_and_printed(tmp_path):
-    with serve("--port", str(_free_port())) as (url, lines, _):
+    with serve("--port", str(free_port())) as (url, lines, _):
         token_line = next(line for line in lines if "write token" in line)
         token = token_line.rsplit(": ", 1)[1]
         assert HfApi(endpoint=url, token=token).whoami()["name"] == "local-user"
@@ -91,7 +86,7 @@ def test_without_token_one_is_generated_and_printed(tmp_path):
 
 
 def test_fault_flags_make_requests_fail(tmp_path):
-    with serve("--port", str(_free_port()), "--fail-times", "1", "--fail-kinds", "503") as (url, _, _):
+    with serve("--port", str(free_port()), "--fail-times", "1", "--fail-kinds", "503") as (url, _, _):
         from huggingface_hub.utils import get_session
 
         assert get_session().get(f"{url}/api/models/a/b").status_code == 503
@@ -126,7 +121,7 @@ def test_publish_puts_a_folder_under_a_pinned_commit(tmp_path):
     assert result.returncode == 0, result.stderr
     assert pinned in result.stdout
 
-    with serve("--port", str(_free_port()), "--root", str(root)) as (url, _, _):
+    with serve("--port", str(free_port()), "--root", str(root)) as (url, _, _):
         assert HfApi(endpoint=url).model_info("google/vit-base-patch16-224").sha == pinned
 
 
@@ -151,7 +146,7 @@ def test_bad_fault_flags_are_one_line_errors(args):
 
 
 def test_sigterm_stops_the_server_cleanly(tmp_path):
-    with serve("--port", str(_free_port())) as (_, lines, process):
+    with serve("--port", str(free_port())) as (_, lines, process):
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
 
