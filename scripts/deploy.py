@@ -174,7 +174,9 @@ def deploy(
         raise DeployError("no Hub token: set HF_TOKEN (a write token) or run 'hf auth login'")
     api = HfApi(token=token or False)
     environ = os.environ if environ is None else environ
-    source = _source_commit(suite.spaces_dir.parent)
+    source = _source_commit(
+        suite.spaces_dir.parent, [suite.spaces_dir, suite.shared_dir, suite.requirements, registry_file]
+    )
     stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
     job = _Job(
         api=api,
@@ -213,7 +215,9 @@ def _choose(sources: list[SpaceSource], names: Sequence[str]) -> list[SpaceSourc
     return [by_name[n] for n in dict.fromkeys(names)] if names else sources
 
 
-def _source_commit(root: Path) -> Source:
+def _source_commit(root: Path, sources: Sequence[Path]) -> Source:
+    """The commit of `root`, dirty when any of `sources` (what bundles are made of) has uncommitted changes."""
+
     def git(*args: str) -> str | None:
         try:
             done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=True)
@@ -224,7 +228,8 @@ def _source_commit(root: Path) -> Source:
     sha = git("rev-parse", "HEAD")
     if not sha or not re.fullmatch(r"[0-9a-f]{40}", sha):
         return Source(sha=None, dirty=False)
-    return Source(sha=sha, dirty=bool(git("status", "--porcelain", "--untracked-files=normal")))
+    status = git("status", "--porcelain", "--", *map(str, sources))
+    return Source(sha=sha, dirty=status is None or bool(status))  # None: a source lies outside the repo
 
 
 @dataclass
