@@ -216,7 +216,8 @@ def _choose(sources: list[SpaceSource], names: Sequence[str]) -> list[SpaceSourc
 
 
 def _source_commit(root: Path, sources: Sequence[Path]) -> Source:
-    """The commit of `root`, dirty when any of `sources` (what bundles are made of) has uncommitted changes."""
+    """The commit of `root`, dirty when any of `sources` (what bundles are made of) inside it has
+    uncommitted changes."""
 
     def git(*args: str) -> str | None:
         try:
@@ -228,8 +229,8 @@ def _source_commit(root: Path, sources: Sequence[Path]) -> Source:
     sha = git("rev-parse", "HEAD")
     if not sha or not re.fullmatch(r"[0-9a-f]{40}", sha):
         return Source(sha=None, dirty=False)
-    status = git("status", "--porcelain", "--", *map(str, sources))
-    return Source(sha=sha, dirty=status is None or bool(status))  # None: a source lies outside the repo
+    inside = [str(p) for p in sources if Path(p).resolve().is_relative_to(root.resolve())]
+    return Source(sha=sha, dirty=bool(inside and git("status", "--porcelain", "--", *inside)))
 
 
 @dataclass

@@ -39,6 +39,7 @@ from shared.errors import (
     ArtifactNotFoundError,
     HubAccessError,
     HubUnreachableError,
+    NotPublishedError,
     RegistryError,
     SpaceConfigError,
     StaleArtifactError,
@@ -63,7 +64,7 @@ _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
 __all__ = [
     "ArtifactNotFoundError", "CatalogEntry", "Embedder", "Embedding", "Entry", "HubAccessError", "HubUnreachableError",
-    "Registry", "RegistryError", "SpaceConfigError", "StaleArtifactError", "SuiteError", "UnknownNameError",
+    "NotPublishedError", "Registry", "RegistryError", "SpaceConfigError", "StaleArtifactError", "SuiteError", "UnknownNameError",
     "UnsafeArtifactError", "VectorIndex", "check_text", "check_whole_number", "device", "dtype", "entry",
     "fetch", "get_registry", "gpu", "hub_link", "image_input", "is_stand_in", "length_batches", "load_catalog", "load_dataset", "load_embedder", "load_model",
     "load_pipeline", "load_processor", "load_tokenizer", "load_vector_index", "on_zerogpu", "page",

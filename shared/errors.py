@@ -23,6 +23,11 @@ class UnknownNameError(RegistryError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class NotPublishedError(SuiteError):
+    """A registry entry for one of the suite's own artifacts that nobody has published yet: the
+    message names the `scripts/publish.py` command that publishes it."""
+
+
 class HubUnreachableError(SuiteError):
     """A pinned artifact is not in the local cache and the Hub cannot be reached (network down,
     wrong `HF_ENDPOINT`, `HF_HUB_OFFLINE=1`, or the Hub kept failing)."""

@@ -14,6 +14,7 @@ from shared.errors import (
     ArtifactNotFoundError,
     HubAccessError,
     HubUnreachableError,
+    NotPublishedError,
     SuiteError,
     UnsafeArtifactError,
 )
@@ -56,8 +57,11 @@ def fetch(name: str) -> Path:
         HubAccessError: the Hub refused the token (or the lack of one).
         ArtifactNotFoundError: the repo, the revision or a file does not exist.
         UnsafeArtifactError: the repo has no safetensors weights at that revision.
+        NotPublishedError: one of our own artifacts that nobody has published yet.
     """
     pinned = entry(name)
+    if not pinned.published:
+        raise NotPublishedError(pinned.not_published())
     folder: Path | None = None
     for filename in (*pinned.files, CARD):
         path = _cached(pinned, filename)

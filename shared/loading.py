@@ -55,12 +55,24 @@ def load_model(name: str, *, auto_class: str | None = None) -> Any:
 
     Args:
         name: Logical name of a model entry.
-        auto_class: transformers Auto class name; by default chosen from the entry's `task`.
+        auto_class: transformers Auto class name; by default chosen from the entry's `task`
+            (tasks of the suite's own models, `shared.models.MODEL_CLASSES`, load their class).
 
     Returns:
         The model.
     """
-    return _model_from(model_folder(name), auto_class or _AUTO_CLASSES.get(entry(name).task or "", "AutoModel"))
+    task = entry(name).task or ""
+    if auto_class is None and task in _own_classes():
+        # One of our plain PyTorch models: config.json + model.safetensors, read by its mixin.
+        model = _own_classes()[task].from_pretrained(model_folder(name), local_files_only=True)
+        return model.to(compute.device()).eval()
+    return _model_from(model_folder(name), auto_class or _AUTO_CLASSES.get(task, "AutoModel"))
+
+
+def _own_classes() -> dict[str, Any]:
+    from shared.models import MODEL_CLASSES
+
+    return MODEL_CLASSES
 
 
 def _model_from(folder: Path, class_name: str) -> Any:
@@ -178,18 +190,25 @@ def load_embedder(name: str) -> Embedder:
     return Embedder(name)
 
 
-def load_dataset(name: str) -> Any:
+def load_dataset(name: str, *, split: str | None = None) -> Any:
     """A dataset entry's parquet files as one `datasets.Dataset` (its first `rows` rows if set).
 
+    Args:
+        name: Logical name of a dataset entry.
+        split: Only the files of this split (`data/<split>-*.parquet`, the Hub's layout).
+
     Raises:
-        RegistryError: `name` is not a dataset, or lists no parquet file.
+        RegistryError: `name` is not a dataset, or lists no parquet file (of that split).
     """
     pinned = entry(name)
     if pinned.repo_type != "dataset":
         raise RegistryError(f"{name} is a {pinned.repo_type}, not a dataset")
     parquet = [f for f in pinned.files if f.endswith(".parquet")]
+    if split is not None:
+        parquet = [f for f in parquet if Path(f).name.startswith(f"{split}-")]
     if not parquet:
-        raise RegistryError(f"{name}: list the dataset's .parquet files in the registry")
+        what = f"{split} split's " if split else ""
+        raise RegistryError(f"{name}: list the dataset's {what}.parquet files in the registry")
     folder = fetch(name)
     import datasets
 

@@ -31,7 +31,8 @@ POOLINGS = ("mean", "cls")
 # Formats that unpickle (run code) when loaded.
 UNSAFE_WEIGHTS = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".h5", ".msgpack")
 
-_KEYS = {"type", "repo", "revision", "files", "task", "embedding", "rows", "description"}
+_KEYS = {"type", "repo", "revision", "files", "task", "embedding", "rows", "description", "publish"}
+PUBLISH_COMMAND = "python scripts/publish.py"
 _EMBEDDING_KEYS = {"pooling", "normalize", "query_prefix", "passage_prefix", "max_tokens"}
 
 
@@ -61,29 +62,42 @@ class Entry:
     Attributes:
         name: The logical name apps use.
         repo_type: `model` or `dataset`.
-        repo_id: The Hub repo.
-        revision: Full 40-hex commit sha.
+        repo_id: The Hub repo (None: one of our own artifacts, not published yet).
+        revision: Full 40-hex commit sha (None: not published yet).
         files: Files needed from the repo at that commit.
         task: What a model does (`text-classification`, `image-classification`, ...).
         embedding: Calling conventions of an embedding model.
         rows: For datasets, how many leading rows to load (None: all).
         description: One line for app footers.
+        publish: For the suite's own artifacts, the `scripts/publish.py` command that builds and
+            publishes it (and writes `repo` and `revision` here).
     """
 
     name: str
     repo_type: str
-    repo_id: str
-    revision: str
+    repo_id: str | None
+    revision: str | None
     files: tuple[str, ...]
     task: str | None = None
     embedding: Embedding | None = None
     rows: int | None = None
     description: str = ""
+    publish: str | None = None
+
+    @property
+    def published(self) -> bool:
+        return self.revision is not None
 
     @property
     def pin(self) -> str:
         """`repo@revision`, short enough for messages (12 hex digits)."""
+        if self.revision is None:
+            return "(not published yet)"
         return f"{self.repo_id}@{self.revision[:12]}"
+
+    def not_published(self) -> str:
+        """What to do about an entry nobody has published yet (one line)."""
+        return f"{self.name} is not published yet: run `{PUBLISH_COMMAND} {self.publish} --namespace NAMESPACE`"
 
 
 @dataclass(frozen=True)
@@ -209,27 +223,21 @@ def _entry(path: Path, name: Any, raw: Any) -> Entry:
     unknown = set(raw) - _KEYS
     if unknown:
         raise fail(f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_KEYS))}")
-    missing = {"type", "repo", "revision", "files"} - set(raw)
+    publish = raw.get("publish")
+    if publish is not None and (not isinstance(publish, str) or not NAME_PATTERN.match(publish)):
+        raise fail(f"publish must name a `{PUBLISH_COMMAND}` command, e.g. 'digits-model'")
+    # Our own artifacts are listed before anyone publishes them: no repo and revision yet.
+    required = {"type", "files"} if publish and "repo" not in raw and "revision" not in raw else None
+    missing = (required or {"type", "repo", "revision", "files"}) - set(raw)
     if missing:
         raise fail(f"missing {', '.join(sorted(missing))}")
 
     repo_type = raw["type"]
     if repo_type not in REPO_TYPES:
         raise fail(f"type must be one of {', '.join(REPO_TYPES)}, not {repo_type!r}")
-    repo_id = raw["repo"]
-    if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id):
-        raise fail(f"repo must be a Hub repo id 'namespace/name', not {repo_id!r}")
-    revision = raw["revision"]
-    if not isinstance(revision, str):
-        # YAML reads an all-digit sha as a number.
-        raise fail(f"revision must be a quoted 40-hex commit sha, not {revision!r}")
-    if not SHA_PATTERN.match(revision):
-        if _HEX.match(revision) and len(revision) < 40:
-            raise fail(f"revision {revision!r} is a short sha; write the full 40-hex commit sha")
-        if _HEX.match(revision) and len(revision) == 40:
-            raise fail(f"revision {revision!r} must be lowercase")
-        raise fail(f"revision {revision!r} is a branch or tag name, which moves; pin the full 40-hex commit sha")
-
+    repo_id, revision = raw.get("repo"), raw.get("revision")
+    if required is None:
+        _check_pin(repo_id, revision, fail)
     files = raw["files"]
     if not isinstance(files, list) or not files or not all(isinstance(f, str) and f.strip() for f in files):
         raise fail("files must be a non-empty list of paths in the repo")
@@ -268,7 +276,22 @@ def _entry(path: Path, name: Any, raw: Any) -> Entry:
         embedding=embedding,
         rows=rows,
         description=description,
+        publish=publish,
     )
+
+
+def _check_pin(repo_id: Any, revision: Any, fail: Any) -> None:
+    if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id):
+        raise fail(f"repo must be a Hub repo id 'namespace/name', not {repo_id!r}")
+    if not isinstance(revision, str):
+        # YAML reads an all-digit sha as a number.
+        raise fail(f"revision must be a quoted 40-hex commit sha, not {revision!r}")
+    if not SHA_PATTERN.match(revision):
+        if _HEX.match(revision) and len(revision) < 40:
+            raise fail(f"revision {revision!r} is a short sha; write the full 40-hex commit sha")
+        if _HEX.match(revision) and len(revision) == 40:
+            raise fail(f"revision {revision!r} must be lowercase")
+        raise fail(f"revision {revision!r} is a branch or tag name, which moves; pin the full 40-hex commit sha")
 
 
 def _embedding(raw: Any, fail: Any) -> Embedding:

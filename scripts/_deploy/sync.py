@@ -106,16 +106,16 @@ class Plan:
         return bool(self.changes or self.create or self.hardware or self.private or self.variables or self.secrets)
 
 
-def read_remote(api: Any, repo_id: str, *, revision: str | None = None) -> Remote:
-    """The Space's files (with blob ids), head commit, hardware and visibility.
+def read_remote(api: Any, repo_id: str, *, revision: str | None = None, repo_type: str = "space") -> Remote:
+    """The repo's files (with blob ids), head commit, and (Spaces) hardware and visibility.
 
     Raises:
-        HubRequestError: the Hub refused or failed (a missing Space is `Remote(exists=False)`).
+        HubRequestError: the Hub refused or failed (a missing repo is `Remote(exists=False)`).
     """
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 
     try:
-        info = api.space_info(repo_id, revision=revision, files_metadata=True)
+        info = api.repo_info(repo_id, repo_type=repo_type, revision=revision, files_metadata=True)
     except RevisionNotFoundError:
         raise HubRequestError(f"{repo_id} has no revision {revision!r}: list its tags on the Hub") from None
     except RepositoryNotFoundError:
@@ -127,7 +127,7 @@ def read_remote(api: Any, repo_id: str, *, revision: str | None = None) -> Remot
     files = {
         s.rfilename: RemoteFile(blob_id=s.blob_id, sha256=s.lfs.sha256 if s.lfs else None) for s in info.siblings or []
     }
-    runtime = info.runtime
+    runtime = getattr(info, "runtime", None)
     hardware = None
     if runtime is not None:
         hardware = str(runtime.requested_hardware or runtime.hardware or "") or None
