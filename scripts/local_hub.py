@@ -177,6 +177,11 @@ class LocalHub:
         self.stop()
 
     @property
+    def running(self) -> bool:
+        """Whether the server is serving (`start` called, `stop` not yet)."""
+        return self._server is not None
+
+    @property
     def url(self) -> str:
         """Base URL, e.g. `http://127.0.0.1:8765` (the value for `HF_ENDPOINT`)."""
         if self._server is None:
@@ -514,18 +519,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    if args.seed:
-        # The server knows nothing of the suite: seeding is a separate step, composed here.
-        from shared.errors import SuiteError
-
-        from scripts.sandbox import SandboxError, seed
-
-        print(f"Seeding {hub.root} from the registry", flush=True)
-        try:
-            seed(hub, size=args.seed_size, progress=lambda line: print(line, flush=True))
-        except (SuiteError, SandboxError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     hub.config.keep_requests = False  # a long-running server must not grow; --log keeps the record
     try:
@@ -536,11 +529,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.seed:
+        # The server knows nothing of the suite: seeding is a separate step, composed here (our own
+        # artifacts are published through the running server, as they would be to the Hub).
+        from shared.errors import SuiteError
+
+        from scripts.sandbox import SandboxError, sandbox_registry, seed
+
+        print(f"Seeding {hub.root} from the registry", flush=True)
+        try:
+            seed(hub, size=args.seed_size, progress=lambda line: print(line, flush=True))
+        except (SuiteError, SandboxError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            hub.stop()
+            return 1
     print(f"Local Hub serving {hub.url}", flush=True)
     print(f"  repos in {hub.root}" + ("" if args.root else " (temporary: pass --root to keep them)"), flush=True)
     if hub.token_generated:
         print(f"  write token (generated; pass --token to choose one): {hub.token}", flush=True)
     print(f"  use it: export HF_ENDPOINT={hub.url} HF_HUB_DISABLE_XET=1", flush=True)
+    if args.seed:
+        print(f"  and its pins of our own artifacts: export SUITE_REGISTRY={sandbox_registry(hub)}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

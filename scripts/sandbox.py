@@ -44,15 +44,28 @@ class Seeded:
 
     name: str
     pin: str
-    how: str  # "genuine", "stand-in", "built" (our own dataset) or "present" (seeded before)
+    how: str  # "genuine", "stand-in", "built" (our own dataset), "published" or "present" (seeded before)
+
+
+SANDBOX_REGISTRY = "registry.yaml"
+
+
+def sandbox_registry(hub: LocalHub) -> Path:
+    """The registry apps use on a seeded local Hub (`SUITE_REGISTRY`): the registry in use, with the
+    pins of what `scripts/publish.py` published into that Hub."""
+    return Path(hub.root) / SANDBOX_REGISTRY
 
 
 def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None, names: Sequence[str] | None = None,
          progress: Callable[[str], None] | None = None) -> list[Seeded]:  # fmt: skip
     """Publish every registry entry to `hub` at its pinned revision (entries already there are kept).
 
+    The suite's own artifacts (entries with `publish:`) go through the real publish flow
+    (`scripts/publish.py`, over HTTP) into the Hub, and their pins into `sandbox_registry(hub)`,
+    a copy of the registry in use that apps on this Hub read (`SUITE_REGISTRY`).
+
     Args:
-        hub: A local Hub (started or not: publishing writes to its storage directly).
+        hub: A local Hub (started or not: it is started for the publish flow if needed).
         size: `tiny` stand-ins (tests, sandbox) or `full` (the real configs, for benchmarks).
         registry: Registry to seed (default: the one in use, `$SUITE_REGISTRY` or shared's).
         names: Seed only these entries (and what they are built from); default all.
@@ -80,10 +93,10 @@ def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None,
         must_build = any(
             e.name in wanted and not hub.has_commit(e.repo_id, e.revision, repo_type=e.repo_type)
             for e in registry
-            if e.name in OWN_DATASETS
+            if e.name in OWN_DATASETS and not e.publish
         )
         for pinned in sorted(registry, key=lambda e: e.repo_id not in BUILDERS):
-            if pinned.name not in wanted:
+            if pinned.name not in wanted or pinned.publish:
                 continue
             folder = Path(scratch) / pinned.name
             folder.mkdir()
@@ -110,8 +123,42 @@ def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None,
                 )  # fmt: skip
             seeded.append(Seeded(pinned.name, pinned.pin, how))
             report(f"  {pinned.name:<20} {pinned.repo_type:<8} {pinned.pin}  {how}")
+    seeded += _publish_own(hub, registry, wanted, report)
     order = [e.name for e in registry]  # registry order, not build order
     return sorted(seeded, key=lambda s: order.index(s.name))
+
+
+def _publish_own(hub: LocalHub, registry: Registry, wanted: set[str], report: Callable[[str], None]) -> list[Seeded]:
+    """Run the publish flow of our own artifacts into the local Hub; pin them in its registry."""
+    from huggingface_hub import HfApi
+
+    from scripts.publish import ARTIFACTS, PublishError, publish_artifact
+
+    target = sandbox_registry(hub)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(registry.path.read_text(encoding="utf-8"), encoding="utf-8")
+    own = {e.publish: e for e in registry if e.publish}
+    for command in list(own):  # what they are built from comes along
+        if own[command].name in wanted:
+            wanted |= {own[need].name for need in ARTIFACTS[command].needs if need in own}
+    seeded = []
+    with contextlib.ExitStack() as stack:
+        if not hub.running:
+            hub.start()
+            stack.callback(hub.stop)
+        api = HfApi(endpoint=hub.url, token=hub.token)
+        for command in ARTIFACTS:  # in dependency order
+            if command not in own or own[command].name not in wanted:
+                continue
+            try:
+                result = publish_artifact(command, namespace=hub.user, api=api, registry_file=target)
+            except PublishError as exc:
+                raise SandboxError(f"publishing {command} into the local Hub failed: {exc}") from None
+            how = "present" if result.status == "unchanged" else "published"
+            pin = f"{result.repo_id}@{(result.commit or '')[:12]}"
+            seeded.append(Seeded(own[command].name, pin, how))
+            report(f"  {own[command].name:<20} {result.repo_type:<8} {pin}  {how} {result.tag} ({result.summary})")
+    return seeded
 
 
 def _quiet_progress_bars() -> None:
@@ -190,7 +237,8 @@ def run_demo(name: str, *, port: int = DEFAULT_PORT, root: Path = DEFAULT_ROOT, 
         print(f"Seeding the local Hub at {hub.url} ({root})", flush=True)
         seed(hub, progress=lambda line: print(line, flush=True))
         env = dict(os.environ, HF_ENDPOINT=hub.url, HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1",
-                   GRADIO_ANALYTICS_ENABLED="False", GRADIO_SERVER_PORT=str(demo_port))  # fmt: skip
+                   GRADIO_ANALYTICS_ENABLED="False", GRADIO_SERVER_PORT=str(demo_port),
+                   SUITE_REGISTRY=str(sandbox_registry(hub)))  # fmt: skip
         env.pop("HF_TOKEN", None)  # the local Hub serves public repos; a real token has no business here
         print(f"Starting {name} on http://127.0.0.1:{demo_port} (Ctrl-C stops both)", flush=True)
         child = subprocess.Popen([sys.executable, str(app)], env=env, cwd=app.parent)

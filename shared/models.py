@@ -95,14 +95,15 @@ class DigitClassifier(
         rows, cols = np.nonzero(ink > 0.5)
         if rows.size == 0:
             return None
-        box = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-        side = self.grid_size * BITMAP_CELL
-        scale = side / max(box.shape)
-        bitmap = Image.fromarray((box > 0.5).astype(np.uint8) * 255)
-        # Strokes a tenth of the height, as in the dataset, whatever brush drew them.
-        grow = int(round(max(box.shape) / 12 - 1 / scale))
+        inked = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] > 0.5
+        # Strokes about an eighth of the digit's size, as in the dataset, whatever brush drew them.
+        grow = round(max(inked.shape) / 8 - _stroke_width(inked))
+        bitmap = Image.fromarray(np.pad(inked, max(grow, 0) // 2).astype(np.uint8) * 255)
         if grow >= 2:
             bitmap = bitmap.filter(ImageFilter.MaxFilter(grow | 1))
+        box = np.asarray(bitmap)
+        side = self.grid_size * BITMAP_CELL
+        scale = side / max(box.shape)
         height, width = max(1, round(box.shape[0] * scale)), max(1, round(box.shape[1] * scale))
         small = np.asarray(bitmap.resize((width, height), Image.Resampling.BOX), dtype=np.float32) / 255
         canvas = np.zeros((side, side), dtype=np.float32)
@@ -110,6 +111,15 @@ class DigitClassifier(
         canvas[top : top + height, left : left + width] = small > 0.5
         cells = canvas.reshape(self.grid_size, BITMAP_CELL, self.grid_size, BITMAP_CELL).sum(axis=(1, 3))
         return cells * (self.max_value / BITMAP_CELL**2)
+
+
+def _stroke_width(inked: np.ndarray) -> float:
+    """Mean stroke width in pixels: ink area over half the ink's outline (a line of width w and
+    length L has area wL and an outline of about 2L)."""
+    padded = np.pad(inked, 1)
+    inner = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    outline = np.count_nonzero(inked & ~inner)
+    return 2 * np.count_nonzero(inked) / max(outline, 1)
 
 
 def _ink(image: np.ndarray) -> np.ndarray:

@@ -73,11 +73,17 @@ def local_hub() -> LocalHub:
 
 @pytest.fixture(scope="session")
 def sandbox(local_hub: LocalHub) -> LocalHub:
-    """The session's local Hub, seeded with every registry entry at its pinned revision (tiny stand-ins)."""
+    """The session's local Hub, seeded with every registry entry at its pinned revision (tiny stand-ins),
+    our own artifacts published into it by the real publish flow, and `SUITE_REGISTRY` set to the
+    registry holding their pins."""
     if not _state.get("seeded"):
-        from scripts.sandbox import seed
+        import os
+
+        from scripts.sandbox import sandbox_registry, seed
 
         _state["seeded"] = seed(local_hub)
+        # Apps and tools read the pins our publish flow wrote for what it published into this Hub.
+        os.environ["SUITE_REGISTRY"] = str(sandbox_registry(local_hub))
     return local_hub
 
 

@@ -155,6 +155,8 @@ class PinChecker:
 
         from scripts._deploy.hub import hub_failure
 
+        if not entry.published:
+            raise RefusedError(entry.not_published())
         try:
             info = self._api.repo_info(entry.repo_id, repo_type=entry.repo_type, revision=entry.revision)
         except (RepositoryNotFoundError, RevisionNotFoundError):

@@ -14,7 +14,7 @@ from shared.registry import DEFAULT_REGISTRY, load_registry
 import pytest
 from huggingface_hub import hf_hub_download
 
-from scripts.sandbox import SandboxError, seed
+from scripts.sandbox import SandboxError, sandbox_registry, seed
 from tests.harness.apps import free_port, wait_for_client
 from tests.harness.hub import REPO_ROOT, subprocess_env
 from tests.scripts.local_hub.test_cli import serve
@@ -35,8 +35,18 @@ def seeded(tmp_path_factory):
 def test_every_entry_is_published_at_its_pinned_revision(seeded):
     hub, first, _ = seeded
     assert [s.name for s in first] == [e.name for e in REGISTRY]
-    for entry in REGISTRY:
+    pinned = load_registry(sandbox_registry(hub))
+    for entry in pinned:
         assert hub.has_commit(entry.repo_id, entry.revision, repo_type=entry.repo_type), entry.name
+    # The registry's own pins, and those our publish flow wrote for what it published.
+    assert [(e.repo_id, e.revision) for e in pinned if not e.publish] == [
+        (e.repo_id, e.revision) for e in REGISTRY if not e.publish
+    ]
+    assert {e.repo_id for e in pinned if e.publish} == {
+        "local-user/digits",
+        "local-user/digits-classifier",
+        "local-user/sample-media",
+    }
 
 
 def test_genuine_where_a_wheel_carries_the_files_else_labelled_stand_ins(seeded):
@@ -45,6 +55,7 @@ def test_genuine_where_a_wheel_carries_the_files_else_labelled_stand_ins(seeded)
     assert how["news-embedder"] == "genuine"
     assert how["sentiment-model"] == how["image-classifier"] == how["sentiment-examples"] == "stand-in"
     assert how["news-index"] == how["image-examples"] == "built"
+    assert how["digits-data"] == how["digits-model"] == how["sample-media"] == "published"
 
 
 def test_seeding_again_keeps_what_is_there(seeded):

@@ -1,0 +1,72 @@
+"""Digits: draw a digit, or pick a held-out one, and see what our own PyTorch model reads.
+
+The model (shared.models.DigitClassifier, trained and published by scripts/publish.py) is loaded
+at its pinned revision; a drawing goes through the model's own `grid_from_image`, the way its
+training digits were made, so what it sees here is what it learned from.
+"""
+
+import shared  # first: ZeroGPU needs `spaces` imported before gradio and torch
+
+import gradio as gr
+import numpy as np
+
+model = shared.load_model("digits-model")
+held_out = shared.load_dataset("digits-data", split="test")
+grids = np.asarray(held_out["pixels"], dtype=np.float32)
+labels = held_out["label"]
+MOSTLY_INK = 0.75  # a canvas painted over, not a digit
+
+
+def scores(grid: np.ndarray) -> dict[str, float]:
+    return {str(digit): float(p) for digit, p in enumerate(model.probabilities(grid[None])[0])}
+
+
+def picture(grid: np.ndarray) -> np.ndarray:
+    """The 8×8 grid the model reads, as a picture (dark ink on white, 20 pixels a cell)."""
+    shades = 255 - grid * (255 / model.max_value)
+    return np.kron(shades, np.ones((20, 20))).astype(np.uint8)
+
+
+@shared.gpu(duration=10)
+def read_drawing(sketch: dict | None) -> tuple[dict[str, float], np.ndarray]:
+    """Probabilities of each digit for a drawing, and the grid the model saw."""
+    image = sketch.get("composite") if isinstance(sketch, dict) else sketch
+    if image is None:
+        raise gr.Error("Draw a digit first.", print_exception=False)
+    grid = model.grid_from_image(np.asarray(image))
+    if grid is None:
+        raise gr.Error("The canvas is blank: draw a digit first.", print_exception=False)
+    if np.mean(grid > 0) > MOSTLY_INK:
+        raise gr.Error("The canvas is mostly ink: clear it and draw one digit.", print_exception=False)
+    return scores(grid), picture(grid)
+
+
+@shared.gpu(duration=10)
+def read_example(number: float) -> tuple[dict[str, float], np.ndarray, str]:
+    """Probabilities for held-out digit `number`, the grid, and its true label."""
+    index = shared.check_whole_number(number, what="example number", low=0, high=len(grids) - 1)
+    return scores(grids[index]), picture(grids[index]), f"Labelled {labels[index]} in the dataset."
+
+
+with shared.page(
+    "Digits",
+    "Draw a digit (or pick one the model never saw in training): it names it, with each digit's probability.",
+    uses=["digits-model", "digits-data"],
+) as demo:
+    with gr.Row():
+        with gr.Column():
+            with gr.Tab("Draw"):
+                sketch = gr.Sketchpad(label="Draw one digit", type="numpy", image_mode="RGBA")
+                read = gr.Button("Read the drawing", variant="primary")
+            with gr.Tab("Held-out examples"):
+                number = gr.Slider(0, len(grids) - 1, step=1, value=0, label="Example (test split)")
+                pick = gr.Button("Read the example", variant="primary")
+                truth = gr.Markdown()
+        with gr.Column():
+            digit = gr.Label(label="Digit", num_top_classes=10)
+            seen = gr.Image(label="What the model reads (8×8 ink counts)", interactive=False, height=180)
+    read.click(read_drawing, inputs=sketch, outputs=[digit, seen], api_name="read_drawing")
+    pick.click(read_example, inputs=number, outputs=[digit, seen, truth], api_name="read_example")
+
+if __name__ == "__main__":
+    demo.launch()
