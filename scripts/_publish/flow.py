@@ -133,9 +133,7 @@ def _publish(name: str, files: dict[str, bytes], summary: str, *, api: Any, repo
         )
     else:
         result.status = "would publish" if dry_run else "published"
-        result.tag = next_version(tags, bump)
-        if result.tag in tags:  # only when the highest version is not vX.Y.Z-shaped: never move a tag
-            raise PublishError(f"{repo_id} already has tag {result.tag}: publish with another --bump")
+        result.tag = next_version(tags, bump)  # above every existing version: no tag ever moves
     if dry_run:
         from shared.registry import load_registry
 

@@ -56,7 +56,13 @@ with shared.page(
     with gr.Row():
         with gr.Column():
             with gr.Tab("Draw"):
-                sketch = gr.Sketchpad(label="Draw one digit", type="numpy", image_mode="RGBA")
+                sketch = gr.Sketchpad(
+                    label="Draw one digit",
+                    type="numpy",
+                    image_mode="RGBA",
+                    canvas_size=(400, 400),
+                    brush=gr.Brush(default_size=24, colors=["#000000"], color_mode="fixed"),
+                )
                 read = gr.Button("Read the drawing", variant="primary")
             with gr.Tab("Held-out examples"):
                 number = gr.Slider(0, len(grids) - 1, step=1, value=0, label="Example (test split)")

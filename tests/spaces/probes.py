@@ -14,6 +14,7 @@ PROBES: dict[str, tuple[tuple[Any, ...] | None, str]] = {
     "semantic-search": (("football", 2), "/search"),
     "image-classification": (None, "/classify"),
     "gallery": (("", "Any hardware"), "/list"),
+    "digits": ((7,), "/read_example"),
 }
 DEMOS = sorted(p.parent.name for p in (REPO_ROOT / "spaces").glob("*/app.py"))
 

@@ -27,7 +27,10 @@ def test_every_other_demo_is_listed_with_its_hardware_and_link(app):
     for entry in app.module.catalog:
         assert f'href="{entry.url}"' in cards
         assert entry.url.endswith(f"/spaces/demo-suite/{entry.name}")
-    assert cards.count(">ZeroGPU</small>") == len(OTHERS)
+    on_zerogpu = [e for e in app.module.catalog if e.hardware == "zero-a10g"]
+    assert cards.count(">ZeroGPU</small>") == len(on_zerogpu) and cards.count(">CPU</small>") == len(OTHERS) - len(
+        on_zerogpu
+    )
 
 
 def test_titles_and_descriptions_come_from_each_demos_readme(app):
@@ -42,6 +45,7 @@ def test_titles_and_descriptions_come_from_each_demos_readme(app):
     [
         ("sentiment", "Any hardware", ["Sentiment"]),
         ("  IMAGE  vit ", "ZeroGPU", ["Image Classification"]),
+        ("", "CPU", ["Digits"]),
         ("news", "Any hardware", ["Semantic Search"]),
     ],
 )
@@ -59,7 +63,7 @@ def test_no_match_says_so(app):
     ("query", "hardware", "message"),
     [
         ("x" * 201, "Any hardware", "The search text is 201 characters long; the limit is 200."),
-        ("", "TPU", "Value: TPU is not in the list of choices: ['Any hardware', 'ZeroGPU']"),
+        ("", "TPU", "Value: TPU is not in the list of choices: ['Any hardware', 'CPU', 'ZeroGPU']"),
     ],
 )
 def test_bad_input_gets_a_clear_message(app, query, hardware, message):

@@ -1,0 +1,131 @@
+"""spaces/digits: our own PyTorch model at its pinned revision; drawings read the way training data was made."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import shared
+
+import numpy as np
+import pytest
+import yaml
+from gradio_client import handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image, ImageDraw
+
+from tests.spaces.conftest import save_screenshot
+
+DEMO = "digits"
+
+
+def best(scores: dict) -> str:
+    return (
+        max(scores["confidences"], key=lambda c: c["confidence"])["label"]
+        if "confidences" in scores
+        else max(scores, key=scores.get)
+    )
+
+
+def drawing(tmp_path: Path, name: str, shape: str, *, size=(400, 400), width=12) -> Path:
+    image = Image.new("RGB", size, "white")
+    pen = ImageDraw.Draw(image)
+    w, h = size
+    if shape == "seven":
+        pen.line([(w * 0.25, h * 0.2), (w * 0.75, h * 0.2), (w * 0.42, h * 0.82)], fill="black", width=width)
+    elif shape == "one":
+        pen.line([(w * 0.5, h * 0.15), (w * 0.5, h * 0.85)], fill="black", width=width)
+    elif shape == "zero":
+        pen.ellipse([(w * 0.3, h * 0.15), (w * 0.7, h * 0.85)], outline="black", width=width)
+    elif shape == "black":
+        pen.rectangle([(0, 0), size], fill="black")
+    path = tmp_path / f"{name}.png"
+    image.save(path)
+    return path
+
+
+def sketch(path: Path) -> dict:
+    return {"background": None, "layers": [], "composite": handle_file(path)}
+
+
+def test_the_apps_path_over_the_held_out_split_reaches_the_carded_accuracy(app):
+    module = app.module
+    hits = [best(module.read_example(i)[0]) == str(module.labels[i]) for i in range(len(module.grids))]
+    card = (shared.fetch("digits-model") / "README.md").read_text()
+    carded = yaml.safe_load(card.split("---")[1])["model-index"][0]["results"][0]["metrics"][0]["value"]
+
+    assert round(float(np.mean(hits)), 4) == carded >= 0.95
+    assert len(module.grids) == 360
+
+
+def test_a_held_out_example_through_the_api(app):
+    scores, seen, truth = app.client.predict(7, api_name="/read_example")
+
+    assert len(scores["confidences"]) == 10
+    assert truth == f"Labelled {app.module.labels[7]} in the dataset."
+    assert scores["label"] == str(app.module.labels[7])
+    assert seen["url"] and app.module.read_example(7)[1].shape == (160, 160)
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected", "size", "width"),
+    [
+        ("seven", "7", (400, 400), 12),
+        ("one", "1", (400, 400), 4),
+        ("zero", "0", (400, 400), 30),
+        ("seven", "7", (37, 23), 2),  # a tiny canvas of another shape
+        ("one", "1", (1200, 900), 10),
+    ],
+)
+def test_drawings_of_any_size_and_stroke_are_read(app, tmp_path, shape, expected, size, width):
+    scores, _ = app.client.predict(sketch(drawing(tmp_path, shape, shape, size=size, width=width)),
+                                   api_name="/read_drawing")  # fmt: skip
+    assert scores["label"] == expected
+
+
+@pytest.mark.parametrize(
+    ("shape", "message"),
+    [("blank", "The canvas is blank: draw a digit first."), ("black", "The canvas is mostly ink: clear it and draw")],
+)
+def test_bad_drawings_get_a_clear_message_and_the_app_keeps_serving(app, tmp_path, shape, message):
+    with pytest.raises(AppError, match=re.escape(message)):
+        app.client.predict(sketch(drawing(tmp_path, shape, shape)), api_name="/read_drawing")
+    assert app.client.predict(7, api_name="/read_example")[0]["label"]
+
+
+def test_no_drawing_at_all(app):
+    with pytest.raises(AppError, match=re.escape("Draw a digit first.")):
+        app.client.predict(None, api_name="/read_drawing")
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        (-1, "Value -1 is less than minimum value 0."),
+        (360, "Value 360 is greater than maximum value 359."),
+        (2.5, "The example number must be a whole number from 0 to 359, not 2.5."),
+    ],
+)
+def test_example_numbers_out_of_range(app, number, message):
+    with pytest.raises(AppError, match=re.escape(message)):
+        app.client.predict(number, api_name="/read_example")
+
+
+@pytest.mark.browser
+def test_draw_and_read_in_the_browser(app, page):
+    from playwright.sync_api import expect
+
+    page.goto(app.url)
+    page.get_by_role("button", name="Brush").click()
+    canvas = page.locator("canvas").first
+    expect(canvas).to_be_visible(timeout=30_000)
+    box = canvas.bounding_box()
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + w * 0.35, y + h * 0.25)
+    page.mouse.down()
+    for px, py in [(0.65, 0.25), (0.45, 0.8)]:
+        page.mouse.move(x + w * px, y + h * py, steps=12)
+    page.mouse.up()
+    page.get_by_role("button", name="Read the drawing").click()
+    expect(page.locator(".output-class")).not_to_be_empty(timeout=30_000)
+    save_screenshot(page, DEMO)
