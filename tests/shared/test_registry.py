@@ -30,7 +30,8 @@ def test_the_suite_registry_is_valid_and_fully_pinned():
     registry = load_registry(DEFAULT_REGISTRY)
     assert len(registry) >= 7
     for entry in registry:
-        assert SHA_PATTERN.match(entry.revision), entry.name
+        # Pinned to a full sha, or one of our own artifacts waiting for `scripts/publish.py`.
+        assert SHA_PATTERN.match(entry.revision or "") or (entry.publish and not entry.published), entry.name
         if entry.repo_type == "model":
             assert any(f.endswith(".safetensors") for f in entry.files), entry.name
 

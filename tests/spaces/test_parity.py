@@ -64,9 +64,13 @@ def preload(readme: Path, hf_home: Path) -> list[str]:
 
 
 def normalised(value: Any) -> Any:
-    """Answers compared with floats rounded (two processes may sum in another order)."""
+    """Answers compared with floats rounded (two processes may sum in another order), and files by
+    content."""
     if isinstance(value, float):
         return round(value, 4)
+    if isinstance(value, dict) and value.get("meta", {}).get("_type") == "gradio.FileData":
+        # A file output: gradio caches it under the sha256 of its content; the URL names the server.
+        return ("file", Path(value["path"]).parent.name, value.get("orig_name"))
     if isinstance(value, dict):
         return {k: normalised(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
