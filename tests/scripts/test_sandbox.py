@@ -139,7 +139,9 @@ def test_an_unknown_demo_is_one_line(tmp_path):
         env=subprocess_env(), capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 2
-    assert result.stderr.startswith("error: no demo 'no-such-demo'; choose one of: digits, gallery, image-classification, ")
+    assert result.stderr.startswith(
+        "error: no demo 'no-such-demo'; choose one of: digits, gallery, image-classification, "
+    )
 
 
 def test_an_own_dataset_is_built_from_entries_seeded_before(tmp_path):
