@@ -104,10 +104,12 @@ def run(latency: float) -> list[Measure]:
     from scripts._deploy import staging
     from scripts.deploy import deploy
     from scripts.local_hub import LocalHub
-    from scripts.sandbox import seed
+    from scripts.sandbox import sandbox_registry, seed
 
     print("Seeding the local Hub with the registry's stand-ins…", file=sys.stderr, flush=True)
-    seed(LocalHub(root=workdir / "hub"))
+    seeded = LocalHub(root=workdir / "hub", port=port)
+    seed(seeded)
+    os.environ["SUITE_REGISTRY"] = str(sandbox_registry(seeded))  # pins of what the seeding published
     log = workdir / "requests.jsonl"
     log.touch()
     with _serve(workdir / "hub", port=port, token=token, latency=latency, log=log):

@@ -116,7 +116,7 @@ def deploy(
     token: str | None = None,
     environ: Mapping[str, str] | None = None,
     suite: Suite | None = None,
-    workers: int = 4,
+    workers: int = 8,
     progress: Progress | None = None,
     on_done: Callable[[SpaceResult], None] | None = None,
     now: dt.datetime | None = None,
