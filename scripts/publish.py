@@ -118,7 +118,8 @@ def _builder(artifact: Artifact, registry: Registry, api: Any) -> Callable[[Path
         pinned = _entry_of(registry, need)
         if not pinned.published:
             raise PublishError(
-                f"{artifact.command} is built from {pinned.name}, which {pinned.not_published()[len(pinned.name) + 1 :]}"
+                f"{artifact.command} is built from {pinned.name}, which is not published yet: "
+                f"run `{pinned.publish_command}`"
             )
     if artifact.command == "digits-data":
         return artifacts.digits_data

@@ -95,9 +95,14 @@ class Entry:
             return "(not published yet)"
         return f"{self.repo_id}@{self.revision[:12]}"
 
+    @property
+    def publish_command(self) -> str:
+        """The command that publishes one of our own artifacts."""
+        return f"{PUBLISH_COMMAND} {self.publish} --namespace NAMESPACE"
+
     def not_published(self) -> str:
         """What to do about an entry nobody has published yet (one line)."""
-        return f"{self.name} is not published yet: run `{PUBLISH_COMMAND} {self.publish} --namespace NAMESPACE`"
+        return f"{self.name} is not published yet: run `{self.publish_command}`"
 
 
 @dataclass(frozen=True)
