@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import hashlib
 import io
+import os
 import secrets
 import signal
 import socket
@@ -489,6 +490,7 @@ def _stop_like_ctrl_c(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    os.environ.setdefault("HF_HUB_DISABLE_XET", "1")  # clients in this process (seeding) use plain LFS
     args = _parser().parse_args(argv)
     try:
         if args.command == "publish":

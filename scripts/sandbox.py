@@ -146,6 +146,10 @@ def _publish_own(hub: LocalHub, registry: Registry, wanted: set[str], report: Ca
         if not hub.running:
             hub.start()
             stack.callback(hub.stop)
+        if _uploads_through_xet():
+            # The double speaks no Xet, and this process's Hub client would upload through it.
+            previous, hub.config.lfs_mode = hub.config.lfs_mode, "regular"
+            stack.callback(setattr, hub.config, "lfs_mode", previous)
         api = HfApi(endpoint=hub.url, token=hub.token)
         for command in ARTIFACTS:  # in dependency order
             if command not in own or own[command].name not in wanted:
@@ -159,6 +163,14 @@ def _publish_own(hub: LocalHub, registry: Registry, wanted: set[str], report: Ca
             seeded.append(Seeded(own[command].name, pin, how))
             report(f"  {own[command].name:<20} {result.repo_type:<8} {pin}  {how} {result.tag} ({result.summary})")
     return seeded
+
+
+def _uploads_through_xet() -> bool:
+    import importlib.util
+
+    from huggingface_hub import constants
+
+    return not constants.HF_HUB_DISABLE_XET and importlib.util.find_spec("hf_xet") is not None
 
 
 def _quiet_progress_bars() -> None:
@@ -257,6 +269,7 @@ def run_demo(name: str, *, port: int = DEFAULT_PORT, root: Path = DEFAULT_ROOT, 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a demo on the seeded local Hub (the offline quick start)."""
+    os.environ.setdefault("HF_HUB_DISABLE_XET", "1")  # the local Hub speaks plain LFS, not Xet
     parser = argparse.ArgumentParser(
         prog="sandbox.py", description="Run a demo with no internet, on a seeded local Hub."
     )

@@ -116,20 +116,23 @@ def test_serve_seed_serves_every_entry_at_its_pin(tmp_path):
 
 def test_the_offline_quick_start_runs_a_demo_on_the_seeded_hub(tmp_path):
     demo_port = free_port()
+    env = subprocess_env(HF_HOME=str(tmp_path / "hf-home"))
+    for name in ("HF_ENDPOINT", "HF_HUB_DISABLE_XET", "SUITE_REGISTRY"):  # as a user's shell has them
+        env.pop(name, None)
     process = subprocess.Popen(
-        [sys.executable, str(REPO_ROOT / "scripts" / "sandbox.py"), "sentiment",
+        [sys.executable, str(REPO_ROOT / "scripts" / "sandbox.py"), "digits",
          "--hub-port", str(free_port()), "--port", str(demo_port), "--root", str(tmp_path / "root")],
-        env=subprocess_env(HF_HOME=str(tmp_path / "hf-home")), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
         client = wait_for_client(f"http://127.0.0.1:{demo_port}/", process)
-        result = client.predict("what a film", api_name="/classify")
-        assert {c["label"] for c in result["confidences"]} == {"POSITIVE", "NEGATIVE"}
+        result = client.predict(3, api_name="/read_example")
+        assert len(result[0]["confidences"]) == 10 and result[2].startswith("Labelled ")
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=60)
-    assert "Seeding the local Hub" in output and "Starting sentiment" in output
+    assert "Seeding the local Hub" in output and "Starting digits" in output
+    assert "  digits-model " in output and "published v1.0.0" in output
     assert process.returncode == 0
 
 
