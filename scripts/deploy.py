@@ -30,7 +30,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shared.catalog import HARDWARE, NAMESPACE_ENV, SpaceSource, catalog_entries, discover_spaces, space_url
+from shared.catalog import NAMESPACE_ENV, SpaceSource, catalog_entries, discover_spaces, space_hardware, space_url
 from shared.errors import SuiteError
 from shared.registry import Registry, load_registry, registry_path
 
@@ -160,8 +160,8 @@ def deploy(
     suite = suite or Suite()
     if not _NAMESPACE.match(namespace or ""):
         raise DeployError(f"{namespace!r} is not a Hub user or organisation name: pass --namespace NAME")
-    if hardware is not None and hardware not in HARDWARE:
-        raise DeployError(f"hardware {hardware!r} is not a Space hardware: use one of {', '.join(HARDWARE)}")
+    if hardware is not None and hardware not in space_hardware():
+        raise DeployError(f"hardware {hardware!r} is not a Space hardware: use one of {', '.join(space_hardware())}")
     try:
         sources = discover_spaces(suite.spaces_dir)
         registry_file = registry_path()
@@ -366,7 +366,7 @@ class _Job:
         head = read_remote(self.api, repo_id)
         if not head.exists:
             raise DeployError(f"{repo_id} does not exist: nothing to roll back")
-        _, files = rollback_files(self.api, repo_id, self.rollback or "")
+        files = rollback_files(self.api, repo_id, self.rollback or "")
         return Plan(repo_id=repo_id, remote=head, files=files, changes=diff(files, head))
 
     # ------------------------------------------------------------------ writing
@@ -440,7 +440,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--wait", action="store_true", help="wait until every Space runs the deployed commit")
     parser.add_argument("--wait-timeout", type=float, default=WAIT_TIMEOUT, help="seconds to wait (default 900)")
     parser.add_argument("--rollback", metavar="TAG", help="restore the files of this deploy tag, in one new commit")
-    parser.add_argument("--hardware", choices=HARDWARE, metavar="FLAVOR", help="hardware for every Space")
+    parser.add_argument("--hardware", choices=space_hardware(), metavar="FLAVOR", help="hardware for every Space")
     parser.add_argument("--sync-secrets", action="store_true", help="set declared secrets even when nothing changed")
     return parser
 

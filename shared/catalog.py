@@ -16,6 +16,7 @@ running locally, the same entries are read from the sibling folders.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -31,13 +32,6 @@ CARD_FILE = "README.md"
 SETTINGS_FILE = "space.yaml"
 CATALOG_FILE = "catalog.json"
 DEFAULT_HARDWARE = "zero-a10g"
-# Hardware flavors a Space can run on (huggingface_hub's SpaceHardware, kept here so that the
-# gallery can check a catalog without importing the Hub client).
-HARDWARE = (
-    "cpu-basic", "cpu-upgrade", "zero-a10g", "t4-small", "t4-medium", "l4x1", "l4x4", "l40sx1", "l40sx4",
-    "l40sx8", "a10g-small", "a10g-large", "a10g-largex2", "a10g-largex4", "a100-large", "a100x4", "a100x8",
-    "rtx-pro-6000", "rtx-pro-6000x2", "rtx-pro-6000x4", "rtx-pro-6000x8",
-)  # fmt: skip
 NAMESPACE_ENV = "SUITE_SPACES_NAMESPACE"
 DEFAULT_NAMESPACE = "demo-suite"
 _SETTINGS_KEYS = {"hardware", "secrets", "variables", "catalog"}
@@ -121,6 +115,14 @@ def discover_spaces(root: Path) -> list[SpaceSource]:
     return [read_space(app.parent) for app in sorted(Path(root).glob(f"*/{APP_FILE}"))]
 
 
+@functools.cache
+def space_hardware() -> tuple[str, ...]:
+    """The hardware flavors a Space can run on (huggingface_hub's `SpaceHardware`)."""
+    from huggingface_hub import SpaceHardware
+
+    return tuple(flavor.value for flavor in SpaceHardware)
+
+
 def space_url(endpoint: str, namespace: str, name: str) -> str:
     """The web address of a Space, e.g. `https://huggingface.co/spaces/org/name`."""
     return f"{endpoint.rstrip('/')}/spaces/{namespace}/{name}"
@@ -187,10 +189,10 @@ def _read_settings(path: Path, where: str) -> dict[str, Any]:
         )
     settings: dict[str, Any] = {}
     if "hardware" in raw:
-        if raw["hardware"] not in HARDWARE:
+        if raw["hardware"] not in space_hardware():
             raise SpaceConfigError(
                 f"{where}/{SETTINGS_FILE}: hardware {raw['hardware']!r} is not a Space hardware; use one of "
-                f"{', '.join(HARDWARE)}"
+                f"{', '.join(space_hardware())}"
             )
         settings["hardware"] = raw["hardware"]
     secrets = raw.get("secrets") or []

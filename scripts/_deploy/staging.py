@@ -18,7 +18,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,6 @@ class PinFacts:
 
     entry: Entry
     has_card: bool
-    private: bool
 
 
 @dataclass(frozen=True)
@@ -100,17 +99,13 @@ class Bundle:
 
     Attributes:
         source: The demo folder.
-        files: Path in the repo → content.
-        card: The completed README front matter.
+        files: Path in the repo → content (the README's front matter completed).
         hardware: The hardware the Space is to run on.
-        uses: The registry entries the app loads, with what the Hub says of them.
     """
 
     source: SpaceSource
     files: dict[str, bytes]
-    card: dict[str, Any]
     hardware: str
-    uses: tuple[PinFacts, ...] = field(default=())
 
     @property
     def name(self) -> str:
@@ -174,7 +169,7 @@ class PinChecker:
             raise RefusedError(
                 f"{entry.name}: {entry.repo_id} is private and Spaces cannot preload private models: make it public"
             )
-        return PinFacts(entry=entry, has_card=CARD_FILE in present, private=bool(info.private))
+        return PinFacts(entry=entry, has_card=CARD_FILE in present)
 
 
 def _unpublished(entry: Entry) -> str:
@@ -230,7 +225,7 @@ def stage(
     check_card(source.name, card, files, hardware=hardware)
     check_secrets(source.name, files, forbidden)
     check_sizes(source.name, files)
-    return Bundle(source=source, files=dict(sorted(files.items())), card=card, hardware=hardware, uses=facts)
+    return Bundle(source=source, files=dict(sorted(files.items())), hardware=hardware)
 
 
 # ---------------------------------------------------------------------- files

@@ -277,8 +277,8 @@ def tag(api: Any, repo_id: str, name: str, *, revision: str, message: str) -> st
     raise HubRequestError(f"{repo_id} already has tags {name} to {name}-9 on other commits: deploy again later")
 
 
-def rollback_files(api: Any, repo_id: str, tag_name: str) -> tuple[Remote, dict[str, bytes]]:
-    """The Space's files at `tag_name`, with the tagged state.
+def rollback_files(api: Any, repo_id: str, tag_name: str) -> dict[str, bytes]:
+    """The Space's files at `tag_name`.
 
     Raises:
         DeployError: no such tag, or the Hub failed.
@@ -300,4 +300,4 @@ def rollback_files(api: Any, repo_id: str, tag_name: str) -> tuple[Remote, dict[
             files[path] = Path(local).read_bytes()
     if not files:
         raise DeployError(f"{repo_id} at {tag_name} holds no files: pick another tag")
-    return remote, files
+    return files
