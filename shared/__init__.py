@@ -11,9 +11,12 @@ Public surface (everything else is private):
     load_model, load_tokenizer, load_processor,
     load_pipeline, load_embedder, load_dataset,
     load_vector_index, Embedder, VectorIndex       loading by logical name (shared.loading)
+    Chat, gpu_seconds_for_chat                     chat models, prompts and streamed replies (shared.chat)
+    read_speech, transcribe, example_clips,
+    gpu_seconds_for_speech                         speech in and speech recognition (shared.audio)
     load_catalog, CatalogEntry                     every demo, for the gallery (shared.catalog)
     device, dtype, gpu, on_zerogpu, length_batches where inference runs (shared.compute)
-    page, check_text, check_whole_number,
+    page, check_text, check_whole_number, as_user_error,
     text_validator, image_input                    the look and the inputs (shared.ui)
     SuiteError and subclasses                      one-line errors (shared.errors)
 """
@@ -39,6 +42,7 @@ from shared.errors import (
     ArtifactNotFoundError,
     HubAccessError,
     HubUnreachableError,
+    InputError,
     NotPublishedError,
     RegistryError,
     SpaceConfigError,
@@ -58,17 +62,20 @@ _LAZY = {
         "Embedder", "VectorIndex", "load_dataset", "load_embedder", "load_model", "load_pipeline",
         "load_processor", "load_tokenizer", "load_vector_index",
     ),
-    "shared.ui": ("check_text", "check_whole_number", "image_input", "page", "text_validator"),
+    "shared.chat": ("Chat", "gpu_seconds_for_chat"),
+    "shared.audio": ("example_clips", "gpu_seconds_for_speech", "read_speech", "transcribe"),
+    "shared.ui": ("as_user_error", "check_text", "check_whole_number", "image_input", "page", "text_validator"),
 }  # fmt: skip
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
 __all__ = [
-    "ArtifactNotFoundError", "CatalogEntry", "Embedder", "Embedding", "Entry", "HubAccessError", "HubUnreachableError",
-    "NotPublishedError", "Registry", "RegistryError", "SpaceConfigError", "StaleArtifactError", "SuiteError", "UnknownNameError",
-    "UnsafeArtifactError", "VectorIndex", "check_text", "check_whole_number", "device", "dtype", "entry",
-    "fetch", "get_registry", "gpu", "hub_link", "image_input", "is_stand_in", "length_batches", "load_catalog", "load_dataset", "load_embedder", "load_model",
-    "load_pipeline", "load_processor", "load_tokenizer", "load_vector_index", "on_zerogpu", "page",
-    "text_validator",
+    "ArtifactNotFoundError", "CatalogEntry", "Chat", "Embedder", "Embedding", "Entry", "HubAccessError",
+    "HubUnreachableError", "InputError", "NotPublishedError", "Registry", "RegistryError", "SpaceConfigError",
+    "StaleArtifactError", "SuiteError", "UnknownNameError", "UnsafeArtifactError", "VectorIndex", "as_user_error",
+    "check_text", "check_whole_number", "device", "dtype", "entry", "example_clips", "fetch", "get_registry", "gpu",
+    "gpu_seconds_for_chat", "gpu_seconds_for_speech", "hub_link", "image_input", "is_stand_in", "length_batches",
+    "load_catalog", "load_dataset", "load_embedder", "load_model", "load_pipeline", "load_processor",
+    "load_tokenizer", "load_vector_index", "on_zerogpu", "page", "read_speech", "text_validator", "transcribe",
 ]  # fmt: skip
 
 

@@ -55,3 +55,9 @@ class StaleArtifactError(SuiteError):
 class SpaceConfigError(SuiteError):
     """A demo folder under `spaces/` is not a valid Space source: no `app.py`, a README without
     the front matter the suite needs, or a `space.yaml` that breaks a rule."""
+
+
+class InputError(SuiteError):
+    """What a user gave an app cannot be used (a file that is not audio, a silent or over-long
+    recording, a chat message longer than the model's window): the message says what to send
+    instead. Apps show it as a `gr.Error`."""

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from shared.errors import InputError
 from shared.hub import entry, hub_link, is_stand_in
 
 import gradio as gr
@@ -24,9 +25,9 @@ MAX_IMAGE_PIXELS = 40_000_000
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 STAND_IN_NOTICE = (
-    "⚠️ **Stand-in weights.** This app runs on the offline sandbox: stand-ins (random weights or sample "
-    "data) replace the real artifacts for {names}, so its results mean nothing. Run it against the Hub "
-    "for real predictions."
+    "⚠️ **Stand-in weights.** This app runs on the offline sandbox: stand-ins replace the real artifacts "
+    "for {names} (random weights, sample data, or genuine weights converted from another format: each "
+    "card says which), so its results are not the real models'. Run it against the Hub for real predictions."
 )
 
 
@@ -72,6 +73,20 @@ def footer_html(uses: Sequence[str]) -> str:
 def _refuse(message: str) -> gr.Error:
     """The error a bad input gets: shown to the user, not logged as a server fault."""
     return gr.Error(message, print_exception=False)
+
+
+@contextmanager
+def as_user_error() -> Iterator[None]:
+    """Show an `InputError` raised inside the block to the user as a `gr.Error` (not a server fault).
+
+    Example:
+        >>> with as_user_error():
+        ...     samples = read_speech(path)  # "The recording is silent: ..." in the UI
+    """
+    try:
+        yield
+    except InputError as exc:
+        raise _refuse(str(exc)) from None
 
 
 def check_text(value: object, *, what: str = "text", max_chars: int = MAX_TEXT_CHARS) -> str:

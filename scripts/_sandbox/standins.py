@@ -21,7 +21,9 @@ from pathlib import Path
 from shared.hub import STAND_IN_TAG
 from shared.registry import Entry
 
+from scripts._sandbox.smollm2 import smollm2_135m_from_gguf, smollm2_360m_stand_in
 from scripts._sandbox.texts import NEWS, REVIEWS
+from scripts._sandbox.whisper import genuine_whisper_tiny_en
 
 SIZES = ("tiny", "full")
 
@@ -173,6 +175,9 @@ BUILDERS: dict[str, Callable[..., None]] = {
     "distilbert/distilbert-base-uncased-finetuned-sst-2-english": distilbert_sst2,
     "sentence-transformers/all-MiniLM-L6-v2": genuine_minilm,
     "google/vit-base-patch16-224": vit_imagenet,
+    "HuggingFaceTB/SmolLM2-135M-Instruct": smollm2_135m_from_gguf,
+    "HuggingFaceTB/SmolLM2-360M-Instruct": smollm2_360m_stand_in,
     "stanfordnlp/sst2": sst2,
     "fancyzhx/ag_news": ag_news,
+    "openai/whisper-tiny": genuine_whisper_tiny_en,
 }

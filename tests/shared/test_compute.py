@@ -27,19 +27,80 @@ def test_off_zerogpu_the_decorator_returns_the_handler_unchanged():
     assert shared.gpu(duration=5)(handler) is handler
 
 
-def test_on_zerogpu_the_decorator_is_spaces_gpu(monkeypatch):
+@pytest.fixture
+def on_zerogpu(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """Make shared believe it runs on ZeroGPU; record what reaches `spaces.GPU` (the installed one).
+
+    `SPACES_ZERO_GPU` itself stays unset: the real package would then expect the platform.
+    """
     import spaces
 
-    calls = []
-    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
-    monkeypatch.setattr(spaces, "GPU", lambda duration: calls.append(duration) or (lambda fn: ("wrapped", fn)))
+    calls: list[tuple] = []
+    real_gpu = spaces.GPU
 
+    def recording_gpu(task, *, duration, size):
+        calls.append((task, duration, size))
+        return real_gpu(task, duration=duration, size=size)  # off ZeroGPU: the task itself
+
+    monkeypatch.setattr(compute, "on_zerogpu", lambda: True)
+    monkeypatch.setattr(spaces, "GPU", recording_gpu)
+    return calls
+
+
+def test_on_zerogpu_the_decorator_is_spaces_gpu_with_duration_and_size(on_zerogpu):
     def handler(x):
         return x
 
-    assert shared.gpu(duration=20)(handler) == ("wrapped", handler)
-    assert calls == [20]
+    def seconds(x):
+        return 5
+
+    assert shared.gpu(duration=20)(handler) is handler
+    assert shared.gpu(handler) is handler
+    assert shared.gpu(duration=seconds, size="xlarge")(handler) is handler
+    assert on_zerogpu == [(handler, 20, "large"), (handler, 60, "large"), (handler, seconds, "xlarge")]
     assert shared.device() == "cuda" and shared.dtype() == torch.bfloat16
+
+
+def test_on_zerogpu_a_streaming_handler_reaches_spaces_as_a_generator_function(on_zerogpu):
+    import inspect
+
+    def stream(prompt, max_new_tokens):
+        yield prompt
+
+    shared.gpu(duration=lambda prompt, max_new_tokens: 1 + max_new_tokens // 10)(stream)
+    ((task, duration, _),) = on_zerogpu
+    # spaces.GPU picks its streaming wrapper by inspect.isgeneratorfunction(task).
+    assert task is stream and inspect.isgeneratorfunction(task)
+    assert duration("hi", max_new_tokens=50) == 6
+
+
+@pytest.mark.parametrize("duration", [0, -5])
+def test_a_duration_that_is_not_positive_is_refused_before_any_handler(duration):
+    with pytest.raises(ValueError, match=f"duration must be a positive number of seconds, not {duration}"):
+        shared.gpu(duration=duration)
+
+
+@pytest.mark.parametrize("duration", [True, 7.5, "20", None])
+def test_a_duration_that_is_neither_seconds_nor_a_function_is_refused(duration):
+    with pytest.raises(TypeError, match="duration must be whole seconds or a function"):
+        shared.gpu(duration=duration)
+
+
+def test_an_unknown_size_is_refused():
+    with pytest.raises(ValueError, match="size must be one of 'large', 'xlarge', not 'huge'"):
+        shared.gpu(duration=10, size="huge")
+
+
+def test_async_handlers_are_refused_off_zerogpu_too():
+    async def handler(x):
+        return x
+
+    async def stream(x):
+        yield x
+
+    for async_handler in (handler, stream):
+        with pytest.raises(TypeError, match="is async: ZeroGPU cannot run async handlers"):
+            shared.gpu(duration=10)(async_handler)
 
 
 def test_cpu_without_cuda_in_bf16_where_the_cpu_has_it_else_fp32(monkeypatch):

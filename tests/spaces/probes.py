@@ -1,6 +1,6 @@
 """One call per demo that shows it works: (arguments, api_name). Every demo must have one.
 
-Arguments that are None are replaced by the demo's sample file (see `probe_args`).
+`FILE` in the arguments stands for the demo's sample file (see `probe_args`).
 """
 
 from __future__ import annotations
@@ -9,10 +9,14 @@ from typing import Any
 
 from tests.harness.hub import REPO_ROOT
 
-PROBES: dict[str, tuple[tuple[Any, ...] | None, str]] = {
+FILE = object()
+
+PROBES: dict[str, tuple[tuple[Any, ...], str]] = {
     "sentiment": (("a fine film",), "/classify"),
     "semantic-search": (("football", 2), "/search"),
-    "image-classification": (None, "/classify"),
+    "image-classification": ((FILE,), "/classify"),
+    "chat": (("What is the capital of France?", "You are a helpful assistant.", 0.0, 24), "/chat"),
+    "speech-to-text": ((FILE, True), "/transcribe"),
     "gallery": (("", "Any hardware"), "/list"),
     "digits": ((7,), "/read_example"),
 }
@@ -24,4 +28,12 @@ def probe_args(demo: str) -> tuple[tuple[Any, ...], str]:
     from gradio_client import handle_file
 
     args, api_name = PROBES[demo]
-    return args or (handle_file(REPO_ROOT / "scripts" / "sample_images" / "cat.jpg"),), api_name
+    return tuple(handle_file(_sample_file(demo)) if arg is FILE else arg for arg in args), api_name
+
+
+def _sample_file(demo: str) -> str:
+    if demo == "speech-to-text":
+        import shared
+
+        return shared.example_clips("sample-media")[0][0]  # a clip of the pinned dataset
+    return str(REPO_ROOT / "scripts" / "sample_images" / "cat.jpg")

@@ -1,0 +1,148 @@
+"""A chat model by logical name: prompts that fit its window, and replies streamed as they are written.
+
+`Chat` turns a Gradio conversation (openai-style messages) into the model's chat-template tokens,
+dropping the oldest turns when the conversation would not fit next to the answer, and streams
+the answer through `shared.generation.TokenStreamer` (static cache, CUDA graphs on a GPU).
+Building the prompt is plain CPU work and its refusals are `InputError`s, so apps do it before
+the GPU function: on ZeroGPU an error raised inside a GPU call can reach the user without its
+message.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from shared.errors import InputError, RegistryError
+
+MAX_MESSAGE_CHARS = 8_000
+
+
+def message_text(content: Any) -> str:
+    """The text of one chat message's content, whatever shape Gradio gave it.
+
+    Gradio's history holds a string, a list of typed parts (`{"type": "text", "text": ...}`), or
+    a file (`{"path": ...}`) per message; files carry no text for a text-only model.
+    """
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return content.get("text", "") if content.get("type", "text") == "text" else ""
+    if isinstance(content, list | tuple):
+        return "".join(message_text(part) for part in content if isinstance(part, str | dict))
+    return ""
+
+
+class Chat:
+    """An instruction-tuned causal LM from the registry, ready to answer conversations.
+
+    Args:
+        name: Logical name of a `text-generation` model entry whose tokenizer has a chat template.
+        context_tokens: The conversation window (prompt and answer together), at most the model's
+            own; the static cache is sized by it, so larger windows cost memory on a GPU.
+
+    Example:
+        >>> chat = Chat("chat-model-small")
+        >>> prompt = chat.prompt("Hi!", [], system="Be brief.", max_new_tokens=64)
+        >>> for text in chat.stream(prompt, max_new_tokens=64):
+        ...     print(text)  # the answer so far, growing
+    """
+
+    def __init__(self, name: str, *, context_tokens: int = 4096) -> None:
+        from shared.generation import TokenStreamer
+        from shared.loading import load_model, load_tokenizer
+
+        self.name = name
+        self.tokenizer = load_tokenizer(name)
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise RegistryError(f"{name}: its tokenizer has no chat template; pick an instruction-tuned model")
+        self.model = load_model(name)
+        self.context_tokens = min(context_tokens, int(self.model.config.max_position_embeddings))
+        self.streamer = TokenStreamer(self.model, max_cache_tokens=self.context_tokens)
+        self.stop_token_ids = _stop_tokens(self.model, self.tokenizer)
+
+    def prompt(self, message: Any, history: Sequence[dict[str, Any]], *, system: str, max_new_tokens: int) -> list[int]:
+        """Token ids of the conversation so far plus `message`, leaving room for the answer.
+
+        The oldest turns go first when the conversation is too long; the system prompt and the
+        new message always stay.
+
+        Args:
+            message: What the user just sent.
+            history: Earlier messages, openai-style (`{"role", "content"}`), oldest first.
+            system: The system prompt (empty: none).
+            max_new_tokens: Room to keep for the answer.
+
+        Raises:
+            InputError: the message is empty or too long, or does not fit with the answer.
+        """
+        text = message_text(message).strip()
+        if not text:
+            raise InputError("Type a message first.")
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise InputError(
+                f"The message is {len(text):,} characters long; the limit is {MAX_MESSAGE_CHARS:,}. Shorten it."
+            )
+        turns = [
+            {"role": m["role"], "content": message_text(m.get("content"))}
+            for m in history
+            if m.get("role") in {"user", "assistant"}
+        ]
+        head = [{"role": "system", "content": system.strip()}] if system and system.strip() else []
+        budget = self.context_tokens - max_new_tokens
+        while True:
+            ids = self._encode([*head, *turns, {"role": "user", "content": text}])
+            if len(ids) <= budget:
+                return ids
+            if not turns:
+                raise InputError(
+                    f"The message and system prompt take {len(ids):,} tokens, but only {max(budget, 0):,} fit next "
+                    f"to an answer of {max_new_tokens:,} tokens: shorten them or ask for a shorter answer."
+                )
+            turns = _without_oldest_turn(turns)
+
+    def _encode(self, messages: list[dict[str, str]]) -> list[int]:
+        ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=False)
+        return [int(i) for i in ids]
+
+    def stream(self, prompt: Sequence[int], *, max_new_tokens: int, temperature: float = 0.0) -> Iterator[str]:
+        """The answer to `prompt` (from `prompt()`), yielded as it grows: each item is the whole text so far.
+
+        Args:
+            prompt: Token ids of the conversation.
+            max_new_tokens: Longest answer, in tokens.
+            temperature: 0 for the most likely answer (greedy); higher for more varied ones.
+        """
+        from shared.generation import stream_text
+
+        tokens = self.streamer.stream(
+            prompt, max_new_tokens=max_new_tokens, temperature=temperature, stop_token_ids=self.stop_token_ids
+        )
+        yield from stream_text(self.tokenizer, tokens)
+
+
+def _without_oldest_turn(turns: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Drop the first user message and the answers after it (a turn), never half a turn."""
+    rest = turns[1:]
+    while rest and rest[0]["role"] != "user":
+        rest = rest[1:]
+    return rest
+
+
+def _stop_tokens(model: Any, tokenizer: Any) -> frozenset[int]:
+    ids = getattr(model.generation_config, "eos_token_id", None)
+    ids = [ids] if isinstance(ids, int) else list(ids or [])
+    if tokenizer.eos_token_id is not None:
+        ids.append(tokenizer.eos_token_id)
+    return frozenset(int(i) for i in ids)
+
+
+def gpu_seconds_for_chat(max_new_tokens: int, *, tokens_per_second: float = 25.0, start_seconds: float = 5.0) -> int:
+    """Seconds of GPU a reply of up to `max_new_tokens` may take (ZeroGPU's `duration`).
+
+    Sized for a slow path (`tokens_per_second`, well below what the CUDA-graph path does) plus
+    loading and graph capture, so the call is never cut short, yet a short answer asks for a
+    short slot and queues sooner.
+    """
+    return math.ceil(start_seconds + max_new_tokens / tokens_per_second)

@@ -1,0 +1,64 @@
+"""Chat: SmolLM2 Instruct answers as it writes, token by token.
+
+The 360M model where a GPU runs it (ZeroGPU), the 135M one on a CPU. The conversation is trimmed
+to the model's window before the GPU call; the answer streams from a static-cache decoder that
+replays CUDA graphs on a GPU (shared.generation).
+"""
+
+from collections.abc import Iterator
+
+import shared  # first: ZeroGPU needs `spaces` imported before gradio and torch
+
+import gradio as gr
+
+MODEL = "chat-model" if shared.device() == "cuda" else "chat-model-small"
+chat = shared.Chat(MODEL)
+SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and clearly."
+EXAMPLES = [
+    "What is the capital of France?",
+    "Write a haiku about the sea.",
+    "Explain what a neural network is in two sentences.",
+]
+
+
+def answer_seconds(prompt: list[int], temperature: float, max_new_tokens: int) -> int:
+    """GPU time to ask ZeroGPU for: what the longest answer allowed could take."""
+    return shared.gpu_seconds_for_chat(max_new_tokens)
+
+
+@shared.gpu(duration=answer_seconds)
+def write_answer(prompt: list[int], temperature: float, max_new_tokens: int) -> Iterator[str]:
+    """The answer so far, each time it grows (token ids in, text out: both cross ZeroGPU's boundary)."""
+    yield from chat.stream(prompt, max_new_tokens=max_new_tokens, temperature=temperature)
+
+
+def respond(
+    message: str, history: list[dict], system_prompt: str, temperature: float, max_new_tokens: float
+) -> Iterator[str]:
+    """Stream the model's answer to `message`, given the conversation so far."""
+    with shared.as_user_error():
+        prompt = chat.prompt(message, history, system=system_prompt, max_new_tokens=int(max_new_tokens))
+    yield from write_answer(prompt, float(temperature), int(max_new_tokens))
+
+
+with shared.page(
+    "Chat",
+    "Talk with SmolLM2 Instruct, a small open chat model. Answers appear as they are written.",
+    uses=[MODEL],
+) as demo:
+    # Rendered by the ChatInterface, in its Settings accordion.
+    system_prompt = gr.Textbox(SYSTEM_PROMPT, label="System prompt", lines=2, render=False)
+    temperature = gr.Slider(0, 1.5, value=0.2, step=0.05, label="Temperature (0: the most likely words)", render=False)
+    max_new_tokens = gr.Slider(16, 1024, value=256, step=16, label="Longest answer (tokens)", render=False)
+    gr.ChatInterface(
+        respond,
+        additional_inputs=[system_prompt, temperature, max_new_tokens],
+        additional_inputs_accordion="Settings",
+        examples=[[text, SYSTEM_PROMPT, 0.2, 256] for text in EXAMPLES],
+        cache_examples=False,
+        api_name="chat",
+        fill_height=False,
+    )
+
+if __name__ == "__main__":
+    demo.launch()

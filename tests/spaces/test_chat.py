@@ -1,0 +1,104 @@
+"""spaces/chat: SmolLM2 Instruct streaming its answers, with bounded settings and trimmed history."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+from gradio_client.exceptions import AppError
+
+from tests.spaces.conftest import save_screenshot
+
+DEMO = "chat"
+SYSTEM = "You are a helpful assistant. Answer briefly and clearly."
+
+
+def ask(app, message, history=(), *, system=SYSTEM, temperature=0.0, max_new_tokens=32):
+    """Every partial answer the API streams, in order."""
+    job = app.client.submit(message, system, temperature, max_new_tokens, api_name="/chat")
+    job.result()
+    return [output for output in job.outputs() if output]
+
+
+def test_on_a_cpu_the_small_model_answers(app):
+    assert app.module.MODEL == "chat-model-small"
+    assert app.module.chat.model.config.model_type == "llama"
+
+
+def test_the_answer_streams_token_by_token_and_is_the_greedy_generate_answer(app):
+    import torch
+
+    partials = ask(app, "What is the capital of France?")
+    chat = app.module.chat
+    prompt = chat.prompt("What is the capital of France?", [], system=SYSTEM, max_new_tokens=32)
+    with torch.inference_mode():
+        expected = chat.model.generate(torch.tensor([prompt]), do_sample=False, max_new_tokens=32)
+    text = chat.tokenizer.decode(expected[0, len(prompt) :], skip_special_tokens=True)
+
+    assert len(partials) > 3  # streamed, not one final message
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(partials))
+    assert partials[-1] == text.strip() or partials[-1] == text
+    assert "Paris" in partials[-1]  # genuine (dequantised) SmolLM2-135M weights in the sandbox
+
+
+def test_a_longer_answer_allowed_asks_for_more_gpu_time(app):
+    short, long = app.module.answer_seconds([1], 0.0, 16), app.module.answer_seconds([1], 0.0, 1024)
+    assert 0 < short < long <= 60
+
+
+def test_sampling_at_a_high_temperature_still_answers(app):
+    assert ask(app, "Say hello.", temperature=1.2, max_new_tokens=16)[-1].strip()
+
+
+def test_a_long_conversation_keeps_its_newest_turns(app):
+    chat = app.module.chat
+    filler = "tell me more about the weather in spring and in autumn please " * 8
+    history = []
+    for turn in range(120):
+        history += [{"role": "user", "content": f"question {turn}: {filler}"},
+                    {"role": "assistant", "content": [{"type": "text", "text": f"answer {turn}: fine."}]}]  # fmt: skip
+    prompt = chat.prompt("And tomorrow?", history, system=SYSTEM, max_new_tokens=256)
+    text = chat.tokenizer.decode(prompt)
+
+    assert len(prompt) + 256 <= chat.context_tokens
+    assert "question 119" in text and "answer 119" in text and "And tomorrow?" in text and SYSTEM in text
+    assert "question 0:" not in text
+    assert text.count("<|im_start|>user") == text.count("<|im_start|>assistant")  # whole turns only
+    # and the app answers such a conversation
+    assert ask(app, "And tomorrow?", history[-40:], max_new_tokens=16)[-1]
+
+
+@pytest.mark.parametrize(
+    ("message", "settings", "error"),
+    [
+        ("", {}, "Type a message first."),
+        ("   ", {}, "Type a message first."),
+        ("word " * 2_000, {}, "The message is 9,999 characters long; the limit is 8,000. Shorten it."),
+        ("7" * 7900, {"max_new_tokens": 1024},  # one token a digit
+         "only 3,072 fit next to an answer of 1,024 tokens: shorten them or ask for a shorter answer."),
+        ("hi", {"temperature": -0.5}, "Value -0.5 is less than minimum value 0"),
+        ("hi", {"temperature": 3}, "Value 3 is greater than maximum value 1.5"),
+        ("hi", {"max_new_tokens": 100_000}, "Value 100000 is greater than maximum value 1024"),
+        ("hi", {"max_new_tokens": 0}, "Value 0 is less than minimum value 16"),
+    ],
+    ids=["empty", "blank", "too-many-characters", "no-room-for-the-answer", "cold", "hot", "too-long-answer",
+         "no-answer"],
+)  # fmt: skip
+def test_bad_requests_get_a_clear_message_and_the_app_keeps_serving(app, message, settings, error):
+    with pytest.raises(AppError, match=re.escape(error)):
+        ask(app, message, **settings)
+    assert ask(app, "Hi", max_new_tokens=16)[-1]
+
+
+@pytest.mark.browser
+def test_chat_in_the_browser(app, page):
+    from playwright.sync_api import expect
+
+    page.goto(app.url)
+    box = page.get_by_role("textbox").last  # the message box (settings are folded away above it)
+    expect(box).to_be_visible(timeout=30_000)
+    box.fill("What is the capital of France?")
+    box.press("Enter")
+    expect(page.get_by_role("log")).to_contain_text("Paris", timeout=60_000)
+    save_screenshot(page, DEMO)

@@ -1,0 +1,133 @@
+"""spaces/speech-to-text: Whisper on a recording or file, chunked when long, with timestamps on request."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from gradio_client import handle_file
+from gradio_client.exceptions import AppError
+
+from tests.spaces.conftest import save_screenshot
+
+DEMO = "speech-to-text"
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", text.lower())
+
+
+def recall(expected: str, heard: str) -> float:
+    """Share of the expected words that were heard (in any order)."""
+    wanted, got = words(expected), words(heard)
+    return sum(word in got for word in wanted) / len(wanted)
+
+
+@pytest.fixture(scope="module")
+def clips(app) -> list[tuple[str, str]]:
+    return app.module.examples
+
+
+def test_the_examples_are_the_pinned_sample_media_clips(clips):
+    assert len(clips) == 4
+    assert all(Path(path).suffix == ".wav" and Path(path).is_file() and text for path, text in clips)
+
+
+def test_a_clip_is_transcribed(app, clips):
+    path, transcript = next((p, t) for p, t in clips if "weather" in p)
+    text, segments = app.client.predict(handle_file(path), False, api_name="/transcribe")
+
+    assert recall(transcript, text) >= 0.7, text  # tiny.en on a synthetic voice: a word or two may slip
+    assert segments["data"] == []
+
+
+def test_timestamps_on_request(app, clips):
+    path, transcript = clips[1]
+    _text, segments = app.client.predict(handle_file(path), True, api_name="/transcribe")
+    rows = segments["data"]
+
+    assert rows and all(0 <= start < end for start, end, _ in rows)
+    assert recall(transcript, " ".join(row[2] for row in rows)) >= 0.7
+
+
+def test_a_long_recording_is_transcribed_in_chunks(app, clips, tmp_path):
+    """Four clips with pauses, several times over: well past Whisper's 30 s window."""
+    pieces, said = [], []
+    for _ in range(5):
+        for path, transcript in clips:
+            samples, rate = soundfile.read(path, dtype="float32")
+            pieces += [samples, np.zeros(rate // 2, dtype=np.float32)]
+            said.append(transcript)
+    long = tmp_path / "long.wav"
+    soundfile.write(long, np.concatenate(pieces), rate)
+    assert soundfile.info(str(long)).duration > 60
+
+    text, segments = app.client.predict(handle_file(long), True, api_name="/transcribe")
+    rows = segments["data"]
+
+    assert recall(" ".join(said), text) >= 0.8
+    assert rows[-1][1] > 45  # segments reach past the first chunks
+    assert [row[0] for row in rows] == sorted(row[0] for row in rows)
+
+
+@pytest.mark.parametrize("suffix", ["flac", "ogg", "mp3"])
+def test_other_audio_formats(app, clips, tmp_path, suffix):
+    path, transcript = next((p, t) for p, t in clips if "weather" in p)
+    samples, rate = soundfile.read(path, dtype="float32")
+    other = tmp_path / f"clip.{suffix}"
+    soundfile.write(other, samples, rate)
+
+    text, _ = app.client.predict(handle_file(other), False, api_name="/transcribe")
+    assert recall(transcript, text) >= 0.6, text
+
+
+def _wav(path: Path, samples: np.ndarray, rate: int = 16_000) -> Path:
+    soundfile.write(path, samples, rate, subtype="PCM_16")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: (d / "notes.txt").write_text("not audio") and d / "notes.txt",
+         "That file is not audio this app can read: upload WAV, FLAC, OGG or MP3."),
+        (lambda d: _wav(d / "empty.wav", np.zeros(0, dtype=np.float32)),
+         "The recording is empty: record or upload some speech."),
+        (lambda d: _wav(d / "silent.wav", np.zeros(32_000, dtype=np.float32)),
+         "The recording is silent: check the microphone, or upload another file."),
+        (lambda d: _wav(d / "long.wav", np.zeros(8_000 * 601, dtype=np.float32), rate=8_000),
+         "The recording is 10:01 long; the limit is 10:00: trim it and try again."),
+    ],
+)  # fmt: skip
+def test_bad_audio_gets_a_clear_message_and_the_app_keeps_serving(app, clips, tmp_path, make, message):
+    with pytest.raises(AppError, match=re.escape(message)):
+        app.client.predict(handle_file(make(tmp_path)), False, api_name="/transcribe")
+    assert app.client.predict(handle_file(clips[0][0]), False, api_name="/transcribe")[0]
+
+
+def test_no_audio_at_all(app):
+    with pytest.raises(AppError, match=re.escape("Record or upload some speech first.")):
+        app.client.predict(None, False, api_name="/transcribe")
+
+
+def test_gpu_time_grows_with_the_recording(app):
+    assert app.module.recognition_seconds(np.zeros(16_000), False) < app.module.recognition_seconds(
+        np.zeros(16_000 * 600), False
+    )
+
+
+@pytest.mark.browser
+def test_transcribe_an_upload_in_the_browser(app, page, clips):
+    from playwright.sync_api import expect
+
+    path, _transcript = next((p, t) for p, t in clips if "greeting" in p)
+    page.goto(app.url)
+    page.locator("input[type=file]").first.set_input_files(path)
+    page.get_by_label("Timestamps").check()
+    page.get_by_role("button", name="Transcribe").click()
+    expect(page.locator("#transcript textarea")).to_have_value(re.compile("welcome", re.IGNORECASE), timeout=60_000)
+    expect(page.get_by_text("start (s)")).to_be_visible()
+    save_screenshot(page, DEMO)
