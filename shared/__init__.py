@@ -12,6 +12,7 @@ Public surface (everything else is private):
     load_pipeline, load_embedder, load_dataset,
     load_vector_index, Embedder, VectorIndex       loading by logical name (shared.loading)
     Chat, gpu_seconds_for_chat                     chat models, prompts and streamed replies (shared.chat)
+    TokenStreamer, stream_text                     fast streamed generation (shared.generation)
     read_speech, transcribe, example_clips,
     gpu_seconds_for_speech                         speech in and speech recognition (shared.audio)
     load_catalog, CatalogEntry                     every demo, for the gallery (shared.catalog)
@@ -63,6 +64,7 @@ _LAZY = {
         "load_processor", "load_tokenizer", "load_vector_index",
     ),
     "shared.chat": ("Chat", "gpu_seconds_for_chat"),
+    "shared.generation": ("TokenStreamer", "stream_text"),
     "shared.audio": ("example_clips", "gpu_seconds_for_speech", "read_speech", "transcribe"),
     "shared.ui": ("as_user_error", "check_text", "check_whole_number", "image_input", "page", "text_validator"),
 }  # fmt: skip
@@ -71,11 +73,11 @@ _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 __all__ = [
     "ArtifactNotFoundError", "CatalogEntry", "Chat", "Embedder", "Embedding", "Entry", "HubAccessError",
     "HubUnreachableError", "InputError", "NotPublishedError", "Registry", "RegistryError", "SpaceConfigError",
-    "StaleArtifactError", "SuiteError", "UnknownNameError", "UnsafeArtifactError", "VectorIndex", "as_user_error",
+    "StaleArtifactError", "SuiteError", "TokenStreamer", "UnknownNameError", "UnsafeArtifactError", "VectorIndex", "as_user_error",
     "check_text", "check_whole_number", "device", "dtype", "entry", "example_clips", "fetch", "get_registry", "gpu",
     "gpu_seconds_for_chat", "gpu_seconds_for_speech", "hub_link", "image_input", "is_stand_in", "length_batches",
     "load_catalog", "load_dataset", "load_embedder", "load_model", "load_pipeline", "load_processor",
-    "load_tokenizer", "load_vector_index", "on_zerogpu", "page", "read_speech", "text_validator", "transcribe",
+    "load_tokenizer", "load_vector_index", "on_zerogpu", "page", "read_speech", "stream_text", "text_validator", "transcribe",
 ]  # fmt: skip
 
 

@@ -142,8 +142,9 @@ def test_an_unknown_demo_is_one_line(tmp_path):
         env=subprocess_env(), capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 2
-    assert result.stderr.startswith(
-        "error: no demo 'no-such-demo'; choose one of: digits, gallery, image-classification, "
+    assert result.stderr == (
+        "error: no demo 'no-such-demo'; choose one of: chat, digits, gallery, image-classification, "
+        "semantic-search, sentiment, speech-to-text\n"
     )
 
 
