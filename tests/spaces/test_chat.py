@@ -102,3 +102,29 @@ def test_chat_in_the_browser(app, page):
     box.press("Enter")
     expect(page.get_by_role("log")).to_contain_text("Paris", timeout=60_000)
     save_screenshot(page, DEMO)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs CUDA")
+def test_on_a_gpu_the_answer_replays_cuda_graphs_and_matches_generate(app):
+    """The sandbox's genuine SmolLM2-135M on CUDA: the chat path through CUDA graphs, same greedy tokens."""
+    import torch
+    from transformers import StaticCache
+
+    chat = app.module.chat
+    chat.model.to("cuda", torch.bfloat16)
+    try:
+        prompt = chat.prompt("What is the capital of France?", [], system=SYSTEM, max_new_tokens=48)
+        assert chat.streamer.mode == "cuda-graphs"
+        tokens = list(chat.streamer.stream(prompt, max_new_tokens=48))
+        cache = StaticCache(chat.model.config, max_cache_len=chat.streamer.cache_length(len(prompt) + 48))
+        with torch.inference_mode():
+            expected = chat.model.generate(
+                torch.tensor([prompt], device="cuda"), do_sample=False, max_new_tokens=48,
+                past_key_values=cache, disable_compile=True,
+            )[0, len(prompt) :].tolist()  # fmt: skip
+        assert tokens == [t for t in expected if t not in chat.stop_token_ids]
+        assert chat.streamer.captures >= 1
+        assert "Paris" in list(chat.stream(prompt, max_new_tokens=48))[-1]
+    finally:
+        chat.model.to("cpu", torch.float32)

@@ -131,3 +131,25 @@ def test_transcribe_an_upload_in_the_browser(app, page, clips):
     expect(page.locator("#transcript textarea")).to_have_value(re.compile("welcome", re.IGNORECASE), timeout=60_000)
     expect(page.get_by_text("start (s)")).to_be_visible()
     save_screenshot(page, DEMO)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs CUDA")
+def test_on_a_gpu_the_transcript_is_the_same(app, clips):
+    import shared
+
+    import torch
+
+    path, transcript = next((p, t) for p, t in clips if "greeting" in p)
+    samples = shared.read_speech(path)
+    on_cpu = shared.transcribe(app.module.recognizer, samples, timestamps=True)
+    recognizer = app.module.recognizer
+    recognizer.model.to("cuda")
+    recognizer.device = torch.device("cuda")
+    try:
+        on_gpu = shared.transcribe(recognizer, samples, timestamps=True)
+    finally:
+        recognizer.model.to("cpu")
+        recognizer.device = torch.device("cpu")
+    assert recall(transcript, on_gpu["text"]) >= 0.7
+    assert words(on_gpu["text"]) == words(on_cpu["text"])
