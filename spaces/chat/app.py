@@ -53,7 +53,8 @@ with shared.page(
     gr.ChatInterface(
         respond,
         additional_inputs=[system_prompt, temperature, max_new_tokens],
-        additional_inputs_accordion="Settings",
+        additional_inputs_accordion=gr.Accordion("Settings", open=False, render=False),
+        textbox=gr.Textbox(placeholder="Ask anything", show_label=False, submit_btn=True, stop_btn=True, render=False),
         examples=[[text, SYSTEM_PROMPT, 0.2, 256] for text in EXAMPLES],
         cache_examples=False,
         api_name="chat",

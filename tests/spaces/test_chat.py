@@ -96,7 +96,7 @@ def test_chat_in_the_browser(app, page):
     from playwright.sync_api import expect
 
     page.goto(app.url)
-    box = page.get_by_role("textbox").last  # the message box (settings are folded away above it)
+    box = page.get_by_placeholder("Ask anything")
     expect(box).to_be_visible(timeout=30_000)
     box.fill("What is the capital of France?")
     box.press("Enter")
