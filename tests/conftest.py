@@ -149,3 +149,15 @@ def make_local_hub() -> Iterator[Callable[..., LocalHub]]:
     yield make
     for hub in hubs:
         hub.stop()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread for a module of tiny models: a second thread only adds OpenMP hand-offs
+    (and crawls when the machine's cores are busy)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -5,18 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-import torch
 
 from scripts import benchmark_chat
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny models run faster on one thread: a second only adds OpenMP hand-offs (and crawls on busy cores)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_quick_run_reports_every_method_side_by_side_with_identical_tokens():

@@ -20,13 +20,7 @@ import torch
 VOCAB = 300
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny models run faster on one thread: a second only adds OpenMP hand-offs (and crawls on busy cores)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_llama(*, attention: str = "sdpa", seed: int = 0) -> torch.nn.Module:
