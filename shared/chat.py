@@ -65,7 +65,7 @@ class Chat:
     def prompt(self, message: Any, history: Sequence[dict[str, Any]], *, system: str, max_new_tokens: int) -> list[int]:
         """Token ids of the conversation so far plus `message`, leaving room for the answer.
 
-        The oldest turns go first when the conversation is too long; the system prompt and the
+        The oldest whole turns go first when the conversation is too long; the system prompt and the
         new message always stay.
 
         Args:
@@ -91,16 +91,31 @@ class Chat:
         ]
         head = [{"role": "system", "content": system.strip()}] if system and system.strip() else []
         budget = self.context_tokens - max_new_tokens
-        while True:
-            ids = self._encode([*head, *turns, {"role": "user", "content": text}])
-            if len(ids) <= budget:
-                return ids
-            if not turns:
-                raise InputError(
-                    f"The message and system prompt take {len(ids):,} tokens, but only {max(budget, 0):,} fit next "
-                    f"to an answer of {max_new_tokens:,} tokens: shorten them or ask for a shorter answer."
-                )
-            turns = _without_oldest_turn(turns)
+        message = {"role": "user", "content": text}
+        # Where the kept history may start: its beginning, each later user message (whole turns
+        # only), or nothing at all. Fewer turns never make the prompt longer, so the newest turns
+        # that fit are found by bisection: a few encodings, not one per dropped turn.
+        starts = [0, *(i for i, m in enumerate(turns) if i and m["role"] == "user"), len(turns)]
+        encoded: dict[int, list[int]] = {}
+
+        def prompt_from(choice: int) -> list[int]:
+            if choice not in encoded:
+                encoded[choice] = self._encode([*head, *turns[starts[choice] :], message])
+            return encoded[choice]
+
+        low, high = 0, len(starts) - 1
+        if len(prompt_from(high)) > budget:
+            raise InputError(
+                f"The message and system prompt take {len(prompt_from(high)):,} tokens, but only {max(budget, 0):,} "
+                f"fit next to an answer of {max_new_tokens:,} tokens: shorten them or ask for a shorter answer."
+            )
+        while low < high:
+            middle = (low + high) // 2
+            if len(prompt_from(middle)) <= budget:
+                high = middle
+            else:
+                low = middle + 1
+        return prompt_from(low)
 
     def _encode(self, messages: list[dict[str, str]]) -> list[int]:
         ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=False)
@@ -120,14 +135,6 @@ class Chat:
             prompt, max_new_tokens=max_new_tokens, temperature=temperature, stop_token_ids=self.stop_token_ids
         )
         yield from stream_text(self.tokenizer, tokens)
-
-
-def _without_oldest_turn(turns: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Drop the first user message and the answers after it (a turn), never half a turn."""
-    rest = turns[1:]
-    while rest and rest[0]["role"] != "user":
-        rest = rest[1:]
-    return rest
 
 
 def _stop_tokens(model: Any, tokenizer: Any) -> frozenset[int]:
