@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -80,15 +79,6 @@ def _resample(samples: Any, rate: int) -> Any:
 def _clock(seconds: float) -> str:
     whole = round(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A stretch of speech and its text (seconds from the start of the recording)."""
-
-    start: float
-    end: float
-    text: str
 
 
 def transcribe(recognizer: Any, samples: Any, *, timestamps: bool = False, chunk_seconds: float = 30) -> dict[str, Any]:
