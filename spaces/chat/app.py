@@ -55,7 +55,7 @@ with shared.page(
         additional_inputs=[system_prompt, temperature, max_new_tokens],
         additional_inputs_accordion=gr.Accordion("Settings", open=False, render=False),
         textbox=gr.Textbox(placeholder="Ask anything", show_label=False, submit_btn=True, stop_btn=True, render=False),
-        examples=[[text, SYSTEM_PROMPT, 0.2, 256] for text in EXAMPLES],
+        examples=[[text, SYSTEM_PROMPT, temperature.value, max_new_tokens.value] for text in EXAMPLES],
         cache_examples=False,
         api_name="chat",
         fill_height=False,
