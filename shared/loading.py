@@ -173,15 +173,16 @@ class Embedder:
                     max_length=self.conventions.max_tokens,
                     return_tensors="pt",
                 ).to(self.model.device)
-                hidden = self.model(**batch).last_hidden_state
+                # Pool and normalise in fp32: in bf16 a unit vector is only unit to ~1e-3.
+                hidden = self.model(**batch).last_hidden_state.float()
                 if self.conventions.pooling == "cls":
                     pooled = hidden[:, 0]
                 else:
-                    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                    mask = batch["attention_mask"].unsqueeze(-1).float()
                     pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 if self.conventions.normalize:
                     pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                chunks.append(pooled.float().cpu())
+                chunks.append(pooled.cpu())
         return torch.cat(chunks) if chunks else torch.empty(0, self.dimension)
 
 

@@ -99,6 +99,12 @@ class PreconditionFailedError(HubError):
     status = 412
 
 
+class PayloadTooLargeError(HubError):
+    """413: a request body larger than the route accepts (refused before it is read)."""
+
+    status = 413
+
+
 class RangeNotSatisfiableError(HubError):
     """416: a `Range` header outside the file."""
 

@@ -5,18 +5,22 @@ The route groups (`routes_*.py`) subclass `BaseHandler`; `server.py` joins them 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import re
 import secrets
+import shutil
+import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from . import spaces
 from .errors import (
@@ -26,6 +30,7 @@ from .errors import (
     GatedRepoError,
     HubError,
     NotFoundError,
+    PayloadTooLargeError,
     RangeNotSatisfiableError,
     RepoNotFoundError,
     UnauthorizedError,
@@ -45,6 +50,17 @@ URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 # Path patterns of a repo id and of a repo type in API routes.
 REPO = r"(?P<ns>[^/]+)/(?P<name>[^/]+)"
 TYPES = r"(?P<type>models|datasets|spaces)"
+
+# Request bodies. JSON bodies are small; a commit carries every regular file inline (base64), so
+# it may be large and is spooled to disk. A body over its route's limit is refused (413) before a
+# byte of it is read, and so is any body of a request that is not authorised.
+MAX_JSON_BODY = 16 * 2**20
+MAX_COMMIT_BODY = 2**30
+# A body left unread (an error was answered first) is drained only when this small; a larger one
+# is not read at all: the connection is closed instead.
+MAX_DRAINED_BODY = 2**20
+_SPOOL_IN_MEMORY = 8 * 2**20
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True)
@@ -86,15 +102,34 @@ class HubConfig:
 
 
 Handler = Callable[..., None]
-ROUTES: list[tuple[str, re.Pattern[str], str]] = []
 
 
-def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
-    """Register a handler method for `method` and a path regex (matched on the raw path)."""
+@dataclass(frozen=True)
+class Route:
+    """One route: method, path regex, handler method name, and whether a body may come without a token."""
+
+    method: str
+    pattern: re.Pattern[str]
+    handler: str
+    anonymous: bool
+
+
+ROUTES: list[Route] = []
+
+
+def route(method: str, pattern: str, *, anonymous: bool = False) -> Callable[[Handler], Handler]:
+    """Register a handler method for `method` and a path regex (matched on the raw path).
+
+    Args:
+        method: `GET`, `POST`… or several joined by `|`.
+        pattern: Regex of the path, with named groups passed to the handler.
+        anonymous: A request with a body may come without a token (validation, public reads by
+            POST, presigned uploads); otherwise such a request is refused before its body is read.
+    """
 
     def register(func: Handler) -> Handler:
         for verb in method.split("|"):
-            ROUTES.append((verb, re.compile("^" + pattern + "$"), func.__name__))
+            ROUTES.append(Route(verb, re.compile("^" + pattern + r"\Z"), func.__name__, anonymous))
         return func
 
     return register
@@ -182,13 +217,16 @@ class BaseHandler(BaseHTTPRequestHandler):
             self._log(method, started, fault_name)
 
     def _route(self, method: str) -> None:
-        for verb, pattern, name in ROUTES:
-            if verb != method:
+        account = self._account()  # an unknown token is refused on every route, as on the Hub
+        for candidate in ROUTES:
+            if candidate.method != method:
                 continue
-            match = pattern.match(self._path)
+            match = candidate.pattern.match(self._path)
             if match:
+                if method in _BODY_METHODS and account is None and not candidate.anonymous:
+                    raise UnauthorizedError("You must be authenticated with a write token to do this")
                 params = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items() if v is not None}
-                getattr(self, name)(**params)
+                getattr(self, candidate.handler)(**params)
                 return
         raise NotFoundError(f"No route for {method} {self._path} on the local Hub")
 
@@ -213,29 +251,65 @@ class BaseHandler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ bodies
 
-    def _read_body(self) -> bytes:
+    def _body(self, limit: int) -> IO[bytes]:
+        """The request body as a stream of at most `limit` bytes (413 beyond, before reading it)."""
         self._body_read = True
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            return b"".join(self._iter_chunks())
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+            return _ChunkedBody(self.rfile, limit, on_error=self._hang_up)
+        length = self._content_length()
+        if length > limit:
+            self._hang_up()
+            raise PayloadTooLargeError(f"The request body is {length:,} bytes; this endpoint takes at most {limit:,}")
+        return _LimitedBody(self.rfile, length)
 
-    def _iter_chunks(self):
-        while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass
-                return
-            yield self.rfile.read(size)
-            self.rfile.readline()
+    def _read_body(self, limit: int = MAX_JSON_BODY) -> bytes:
+        return self._body(limit).read()
+
+    @contextlib.contextmanager
+    def _spooled_body(self, limit: int) -> Iterator[IO[bytes]]:
+        """The body copied to a temporary file (in memory while small), positioned at its start."""
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
+            shutil.copyfileobj(self._body(limit), spool, 1 << 20)
+            spool.seek(0)
+            yield spool
+
+    def _content_length(self) -> int:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._hang_up()
+            raise BadRequestError("Content-Length is not a number") from None
+        if length < 0:
+            self._hang_up()
+            raise BadRequestError("Content-Length is negative")
+        return length
+
+    def _hang_up(self) -> None:
+        """Close the connection after the answer: the rest of the body stays unread."""
+        self._body_read = True
+        self.close_connection = True
 
     def _discard_body(self) -> None:
-        if not self._body_read:
-            try:
-                self._read_body()
-            except (OSError, ValueError):
+        """Drain an unread body so the connection can serve the next request; a large or chunked
+        body is not read at all (the connection closes instead)."""
+        if self._body_read:
+            return
+        self._body_read = True
+        try:
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
                 self.close_connection = True
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_DRAINED_BODY:
+                self.close_connection = True
+                return
+            while length > 0:
+                chunk = self.rfile.read(min(length, 1 << 16))
+                if not chunk:
+                    break
+                length -= len(chunk)
+        except (OSError, ValueError):
+            self.close_connection = True
 
     def _json_body(self) -> Any:
         raw = self._read_body()
@@ -346,6 +420,70 @@ class BaseHandler(BaseHTTPRequestHandler):
 
     def _runtime(self, record: RepoRecord) -> dict[str, Any]:
         return spaces.runtime(self.config.storage, record, build_seconds=self.config.space_build_seconds)
+
+
+class _LimitedBody(io.RawIOBase):
+    """The next `length` bytes of a stream, and no more."""
+
+    def __init__(self, stream: IO[bytes], length: int) -> None:
+        self._stream = stream
+        self._left = length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        data = self._stream.read(min(len(buffer), self._left))
+        buffer[: len(data)] = data
+        self._left -= len(data)
+        return len(data)
+
+
+class _ChunkedBody(io.RawIOBase):
+    """A `Transfer-Encoding: chunked` body, decoded as it is read; 413 once it passes `limit`."""
+
+    def __init__(self, stream: IO[bytes], limit: int, *, on_error: Callable[[], None]) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._on_error = on_error
+        self._chunk_left = 0
+        self._total = 0
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._done:
+            return 0
+        if self._chunk_left == 0:
+            line = self._stream.readline(1024)
+            try:
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                self._on_error()
+                raise BadRequestError("Malformed chunked request body") from None
+            if size == 0:
+                while self._stream.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass
+                self._done = True
+                return 0
+            self._total += size
+            if self._total > self._limit:
+                self._on_error()
+                raise PayloadTooLargeError(f"The request body is over the {self._limit:,}-byte limit of this endpoint")
+            self._chunk_left = size
+        data = self._stream.read(min(len(buffer), self._chunk_left))
+        if not data:
+            self._on_error()
+            raise BadRequestError("The chunked request body ended early")
+        buffer[: len(data)] = data
+        self._chunk_left -= len(data)
+        if self._chunk_left == 0:
+            self._stream.readline(16)  # the CRLF after each chunk
+        return len(data)
 
 
 def stable_id(text: str) -> str:

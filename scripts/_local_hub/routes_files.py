@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
-import io
 import json
 import mimetypes
 import re
@@ -23,6 +23,7 @@ from .errors import (
     RangeNotSatisfiableError,
 )
 from .handler import (
+    MAX_COMMIT_BODY,
     REPO,
     TYPES,
     URL_PREFIX,
@@ -166,7 +167,7 @@ class FileRoutes(BaseHandler):
         message = f"{record.type}/{record.id}/{oid}/{size}/{expires}".encode()
         return hmac.new(self.config.signing_key, message, hashlib.sha256).hexdigest()
 
-    @route("PUT", rf"/lfs-storage/{TYPES}/{REPO}/(?P<oid>[0-9a-f]{{64}})")
+    @route("PUT", rf"/lfs-storage/{TYPES}/{REPO}/(?P<oid>[0-9a-f]{{64}})", anonymous=True)
     def lfs_upload(self, type: str, ns: str, name: str, oid: str) -> None:  # noqa: A002
         # Like a presigned storage URL: no Authorization header comes here, the signature is the proof.
         record = self.config.storage.repo(type[:-1], f"{ns}/{name}")
@@ -177,18 +178,12 @@ class FileRoutes(BaseHandler):
             raise ForbiddenError("Upload URL is missing its signature") from None
         if not hmac.compare_digest(signature, self._sign(record, oid, size, expires)) or expires < time.time():
             raise ForbiddenError("Upload URL signature is invalid or expired: ask the batch endpoint for a new one")
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            data = self._read_body()
-            stream: Any = io.BytesIO(data)
-            announced = len(data)
-        else:
-            announced = int(self.headers.get("Content-Length") or 0)
-            stream = self.rfile
-            self._body_read = True
-        if announced != size:
-            self.close_connection = True
-            raise BadRequestError(f"Expected {size} bytes for LFS object {oid}, got {announced}")
-        self.config.storage.store_lfs(record, oid, size, stream)
+        chunked = self.headers.get("Transfer-Encoding", "").lower() == "chunked"
+        if not chunked and self._content_length() != size:
+            self._hang_up()
+            raise BadRequestError(f"Expected {size} bytes for LFS object {oid}, got {self._content_length()}")
+        # Streamed to disk as it arrives; the signed size is the limit.
+        self.config.storage.store_lfs(record, oid, size, self._body(size))
         self._send(200, b"", "text/plain", headers={"ETag": f'"{oid}"'})
 
     @route("POST", r"/(?P<prefix>datasets/|spaces/)?(?P<ns>[^/]+)/(?P<name>[^/]+?)\.git/info/lfs/objects/verify")
@@ -196,9 +191,12 @@ class FileRoutes(BaseHandler):
         repo_type = {"": "model", "datasets/": "dataset", "spaces/": "space"}[prefix]
         record, _ = self._writable_repo(repo_type, ns, name)
         body = self._json_body()
-        path = self.config.storage.lfs_path(record, str(body.get("oid", "")))
-        if not SHA256_RE.match(str(body.get("oid", ""))) or not path.exists():
-            raise NotFoundError(f"LFS object {body.get('oid')} was not uploaded")
+        oid = str(body.get("oid", ""))
+        if not SHA256_RE.match(oid):
+            raise BadRequestError("An LFS oid is 64 lowercase hex characters (a sha256)")
+        path = self.config.storage.lfs_path(record, oid)
+        if not path.exists():
+            raise NotFoundError(f"LFS object {oid} was not uploaded")
         if path.stat().st_size != body.get("size"):
             raise BadRequestError(
                 f"LFS object {body.get('oid')} has size {path.stat().st_size}, not {body.get('size')}"
@@ -211,30 +209,19 @@ class FileRoutes(BaseHandler):
         storage = self.config.storage
         header: dict[str, Any] | None = None
         operations: list[Operation] = []
-        for line in self._read_body().splitlines():
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                key, value = item["key"], item["value"]
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise BadRequestError('Commit payload must be ndjson lines of {"key", "value"}') from None
-            if key == "header":
-                header = value
-            elif key == "file":
-                if value.get("encoding", "base64") != "base64":
-                    raise BadRequestError(f"Unsupported encoding for {value.get('path')}: {value.get('encoding')}")
-                operations.append(AddFile(value["path"], base64.b64decode(value.get("content", ""))))
-            elif key == "lfsFile":
-                if value.get("algo", "sha256") != "sha256":
-                    raise BadRequestError(f"Unsupported LFS hash algorithm: {value.get('algo')}")
-                operations.append(AddLfsFile(value["path"], value["oid"], value.get("size")))
-            elif key == "deletedFile":
-                operations.append(DeleteFile(value["path"]))
-            elif key == "deletedFolder":
-                operations.append(DeleteFolder(value["path"]))
-            else:
-                raise BadRequestError(f"Unknown commit operation key: {key!r}")
+        with self._spooled_body(MAX_COMMIT_BODY) as body:  # on disk: it may be large
+            for line in body:
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                    key, value = item["key"], item["value"]
+                except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+                    raise BadRequestError('Commit payload must be ndjson lines of {"key", "value"}') from None
+                if key == "header":
+                    header = value if isinstance(value, dict) else None
+                else:
+                    operations.append(commit_operation(key, value))
         if header is None or not str(header.get("summary", "")).strip():
             raise BadRequestError("Commit payload must start with a header that has a non-empty summary")
         self._check_readme(record, operations)
@@ -287,6 +274,35 @@ class FileRoutes(BaseHandler):
                 errors, _ = cards.validate(text, record.type)
                 if errors:
                     raise BadRequestError("Invalid metadata in README.md: " + "; ".join(errors))
+
+
+def commit_operation(key: str, value: Any) -> Operation:
+    """One operation line of a commit payload; `BadRequestError` for anything malformed."""
+    if not isinstance(value, dict) or not isinstance(value.get("path"), str):
+        raise BadRequestError(f'Commit operation {key!r} needs a "value" with a "path"')
+    path = value["path"]
+    if key == "file":
+        if value.get("encoding", "base64") != "base64":
+            raise BadRequestError(f"Unsupported encoding for {path}: {value.get('encoding')}")
+        try:
+            return AddFile(path, base64.b64decode(value.get("content", ""), validate=True))
+        except (binascii.Error, TypeError, ValueError):
+            raise BadRequestError(f"The content of {path} is not valid base64") from None
+    if key == "lfsFile":
+        if value.get("algo", "sha256") != "sha256":
+            raise BadRequestError(f"Unsupported LFS hash algorithm: {value.get('algo')}")
+        oid, size = value.get("oid"), value.get("size")
+        # Never a path: an LFS id is a sha256, or the commit is refused before anything is read.
+        if not isinstance(oid, str) or not SHA256_RE.match(oid):
+            raise BadRequestError(f"Invalid LFS oid for {path!r}: 64 lowercase hex characters (a sha256) expected")
+        if size is not None and (not isinstance(size, int) or size < 0):
+            raise BadRequestError(f"Invalid LFS size for {path!r}: a whole number of bytes expected")
+        return AddLfsFile(path, oid, size)
+    if key == "deletedFile":
+        return DeleteFile(path)
+    if key == "deletedFolder":
+        return DeleteFolder(path)
+    raise BadRequestError(f"Unknown commit operation key: {key!r}")
 
 
 def parse_range(header: str, size: int) -> tuple[int, int]:

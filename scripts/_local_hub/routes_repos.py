@@ -9,6 +9,7 @@ from typing import Any
 from . import cards, spaces
 from .errors import (
     BadRequestError,
+    ConflictError,
     EntryNotFoundError,
     UnauthorizedError,
 )
@@ -31,6 +32,7 @@ from .storage import (
     FileEntry,
     Operation,
     RepoRecord,
+    check_repo_id,
 )
 
 
@@ -64,11 +66,11 @@ class RepoRoutes(BaseHandler):
     def agent_harnesses(self) -> None:
         self._send_json(200, {"standardEnvVars": [], "harnesses": {}})
 
-    @route("HEAD|GET|POST", r"/api/telemetry/.*")
+    @route("HEAD|GET|POST", r"/api/telemetry/.*", anonymous=True)
     def telemetry(self) -> None:
         self._send_json(200, {})
 
-    @route("POST", r"/api/validate-yaml")
+    @route("POST", r"/api/validate-yaml", anonymous=True)
     def validate_yaml(self) -> None:
         body = self._json_body()
         content, repo_type = body.get("content"), body.get("repoType", "model")
@@ -86,13 +88,13 @@ class RepoRoutes(BaseHandler):
 
     @route("POST", r"/api/repos/create")
     def create_repo(self) -> None:
+        account = self._account()
+        if account is None:
+            raise UnauthorizedError("You must be authenticated with a write token to create a repo")
         body = self._json_body()
         repo_type = body.get("type") or "model"
         if repo_type not in REPO_TYPES:
             raise BadRequestError(f"Invalid repo type {repo_type!r}: expected model, dataset or space")
-        account = self._account()
-        if account is None:
-            raise UnauthorizedError("You must be authenticated with a write token to create a repo")
         namespace = body.get("organization") or account.name
         name = body.get("name") or ""
         repo_id = f"{namespace}/{name}"
@@ -109,10 +111,14 @@ class RepoRoutes(BaseHandler):
         initial_files: dict[str, bytes] = {}
         if repo_type == "space":
             space, initial_files = self._new_space_settings(body, name)
-        storage.create_repo(
-            repo_type=repo_type, repo_id=repo_id, author=account.name, private=private, space=space,
-            initial_files=initial_files,
-        )  # fmt: skip
+        try:
+            storage.create_repo(
+                repo_type=repo_type, repo_id=repo_id, author=account.name, private=private, space=space,
+                initial_files=initial_files,
+            )  # fmt: skip
+        except ConflictError:  # created by a concurrent request since the check above
+            self._send_json(409, {"error": f"You already created this {repo_type} repo", "url": url})
+            return
         if repo_type == "space":
             self._rebuild(storage.repo("space", repo_id))
         self._send_json(200, {"url": url, "name": repo_id, "id": stable_id(repo_id)})
@@ -161,9 +167,10 @@ class RepoRoutes(BaseHandler):
     def move_repo(self) -> None:
         body = self._json_body()
         repo_type = body.get("type") or "model"
-        from_id, to_id = body.get("fromRepo", ""), body.get("toRepo", "")
+        from_id, to_id = str(body.get("fromRepo", "")), str(body.get("toRepo", ""))
         if from_id.count("/") != 1 or to_id.count("/") != 1:
             raise BadRequestError("fromRepo and toRepo must be namespace/name")
+        check_repo_id(to_id)  # the rules of create
         self._writable_repo(repo_type, *from_id.split("/"), what=f"move a {repo_type}")
         self._writer(to_id.split("/")[0], f"move a {repo_type}")
         self.config.storage.move_repo(repo_type, from_id, to_id)
@@ -200,9 +207,10 @@ class RepoRoutes(BaseHandler):
         repo_type = type[:-1]
         source = self._visible_repo(repo_type, ns, name)
         body = self._json_body()
-        to_id = body.get("repository", "")
+        to_id = str(body.get("repository", ""))
         if to_id.count("/") != 1:
             raise BadRequestError('Expected {"repository": "namespace/name"}')
+        check_repo_id(to_id)
         account = self._writer(to_id.split("/")[0], f"create a {repo_type}")
         storage = self.config.storage
         head = storage.resolve(source, "main")
@@ -368,7 +376,7 @@ class RepoRoutes(BaseHandler):
             headers["Link"] = f'<{self.base_url}{self._path}?{urllib.parse.urlencode(query)}>; rel="next"'
         self._send_json(200, [self._tree_entry(record, commit, p, e, expand=expand) for p, e in page], headers=headers)
 
-    @route("POST", rf"/api/{TYPES}/{REPO}/paths-info/(?P<rev>[^/]+)")
+    @route("POST", rf"/api/{TYPES}/{REPO}/paths-info/(?P<rev>[^/]+)", anonymous=True)
     def paths_info(self, type: str, ns: str, name: str, rev: str) -> None:  # noqa: A002
         record = self._visible_repo(type[:-1], ns, name)
         raw = self._read_body().decode()

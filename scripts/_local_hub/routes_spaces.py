@@ -22,15 +22,29 @@ from .storage import (
     now_iso,
 )
 
-SECRET_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+SECRET_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\Z")
 
 
 class SpaceRoutes(BaseHandler):
     """Space settings and the simulated runtime (see `spaces.py`)."""
 
     # ------------------------------------------------------------------ Spaces
+    @route("GET", rf"/api/spaces/{REPO}/secrets")
+    def get_secrets(self, ns: str, name: str) -> None:
+        # Keys, descriptions and update times: a secret's value never leaves the Hub.
+        record, _ = self._writable_repo("space", ns, name, "manage this Space")
+        secrets = record.space.get("secrets", {})
+        self._send_json(
+            200,
+            {
+                key: {"key": key, "description": item.get("description"), "updatedAt": item.get("updatedAt")}
+                for key, item in sorted(secrets.items())
+            },
+        )
+
     @route("POST", rf"/api/spaces/{REPO}/secrets")
     def add_secret(self, ns: str, name: str) -> None:
+        self._writable_repo("space", ns, name, "manage this Space")
         body = self._json_body()
         key, secret = secret_key(body), secret_record(body)
         self._update_space(ns, name, lambda r: r.space.setdefault("secrets", {}).__setitem__(key, secret), rebuild=True)
@@ -43,6 +57,7 @@ class SpaceRoutes(BaseHandler):
 
     def _delete_setting(self, ns: str, name: str, kind: str) -> RepoRecord:
         """Delete the secret or variable named by the body's `key` (404 when there is none)."""
+        self._writable_repo("space", ns, name, "manage this Space")
         key = self._json_body().get("key")
 
         def delete(record: RepoRecord) -> None:
@@ -58,6 +73,7 @@ class SpaceRoutes(BaseHandler):
 
     @route("POST", rf"/api/spaces/{REPO}/variables")
     def add_variable(self, ns: str, name: str) -> None:
+        self._writable_repo("space", ns, name, "manage this Space")
         body = self._json_body()
         key, variable = secret_key(body), variable_record(body)
         record = self._update_space(
@@ -75,6 +91,7 @@ class SpaceRoutes(BaseHandler):
 
     @route("POST", rf"/api/spaces/{REPO}/hardware")
     def request_hardware(self, ns: str, name: str) -> None:
+        self._writable_repo("space", ns, name, "manage this Space")
         body = self._json_body()
         flavor = body.get("flavor")
         if flavor not in spaces.SPACE_HARDWARE:
@@ -93,6 +110,7 @@ class SpaceRoutes(BaseHandler):
 
     @route("POST", rf"/api/spaces/{REPO}/sleeptime")
     def set_sleep_time(self, ns: str, name: str) -> None:
+        self._writable_repo("space", ns, name, "manage this Space")
         seconds = self._json_body().get("seconds")
         if not isinstance(seconds, int) or (seconds < 0 and seconds != -1):
             raise BadRequestError('Expected {"seconds": <positive integer, or -1 for never>}')

@@ -44,11 +44,11 @@ from .errors import (
 )
 
 REPO_TYPES = ("model", "dataset", "space")
-SHA1_RE = re.compile(r"^[0-9a-f]{40}$")
-SHORT_SHA_RE = re.compile(r"^[0-9a-f]{7,39}$")
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-NAME_RE = re.compile(r"^(?![.-])(?!.*(--|\.\.))[A-Za-z0-9._-]{1,96}(?<![.-])$")
-REF_NAME_RE = re.compile(r"^(?!.*\.\.)(?!/)(?!.*//)[A-Za-z0-9._/-]{1,200}(?<![/.])$")
+SHA1_RE = re.compile(r"^[0-9a-f]{40}\Z")
+SHORT_SHA_RE = re.compile(r"^[0-9a-f]{7,39}\Z")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
+NAME_RE = re.compile(r"^(?![.-])(?!.*(--|\.\.))[A-Za-z0-9._-]{1,96}(?<![.-])\Z")
+REF_NAME_RE = re.compile(r"^(?!.*\.\.)(?!/)(?!.*//)[A-Za-z0-9._/-]{1,200}(?<![/.])\Z")
 
 # Regular (non-LFS) files above this size are refused, as on the Hub.
 MAX_REGULAR_FILE_SIZE = 10 * 1024 * 1024
@@ -186,6 +186,17 @@ class CommitResult:
     pr_num: int | None = None
 
 
+def check_repo_id(repo_id: str) -> str:
+    """Return a repo id that `create_repo` accepts; raise `BadRequestError` otherwise."""
+    namespace, slash, name = str(repo_id).partition("/")
+    if not slash or not NAME_RE.match(namespace) or not NAME_RE.match(name):
+        raise BadRequestError(
+            f"Invalid repo name {repo_id!r}: use letters, digits, '-', '_' and '.', "
+            "not starting or ending with '-' or '.', at most 96 characters"
+        )
+    return repo_id
+
+
 def validate_path(path: str) -> str:
     """Check a path in a repo and return it; raise `BadRequestError` for what git or the Hub refuse."""
     if not path or path.startswith("/") or path.endswith("/") or "\\" in path or "\0" in path:
@@ -233,7 +244,11 @@ class Storage:
                     fcntl.flock(lock_file, fcntl.LOCK_UN)
 
     def _repo_dir(self, repo_type: str, repo_id: str) -> Path:
-        return self.root / f"{repo_type}s" / repo_id
+        """The folder of a repo; a repo id that could name anything outside the root does not exist."""
+        namespace, _, name = repo_id.partition("/")
+        if repo_type not in REPO_TYPES or not NAME_RE.match(namespace) or not NAME_RE.match(name):
+            raise RepoNotFoundError(f"Repository not found: {repo_type}s/{repo_id}")
+        return self.root / f"{repo_type}s" / namespace / name
 
     @staticmethod
     def _write_json(path: Path, data: Any) -> None:
@@ -261,7 +276,10 @@ class Storage:
         return RepoRecord(**data)
 
     def exists(self, repo_type: str, repo_id: str) -> bool:
-        return (self._repo_dir(repo_type, repo_id) / "repo.json").is_file()
+        try:
+            return (self._repo_dir(repo_type, repo_id) / "repo.json").is_file()
+        except RepoNotFoundError:  # an id no repo can have
+            return False
 
     def save_repo(self, record: RepoRecord) -> None:
         with self.write_lock():
@@ -291,12 +309,7 @@ class Storage:
         """
         if repo_type not in REPO_TYPES:
             raise BadRequestError(f"Invalid repo type: {repo_type!r}")
-        namespace, _, name = repo_id.partition("/")
-        if not NAME_RE.match(namespace) or not NAME_RE.match(name):
-            raise BadRequestError(
-                f"Invalid repo name {repo_id!r}: use letters, digits, '-', '_' and '.', "
-                "not starting or ending with '-' or '.', at most 96 characters"
-            )
+        check_repo_id(repo_id)
         with self.write_lock():
             if self.exists(repo_type, repo_id):
                 raise ConflictError(f"You already created this {repo_type} repo: {repo_id}")
@@ -320,6 +333,12 @@ class Storage:
             shutil.rmtree(self._repo_dir(repo_type, repo_id))
 
     def move_repo(self, repo_type: str, from_id: str, to_id: str) -> RepoRecord:
+        """Rename a repo; the new id follows the rules of `create_repo`.
+
+        Raises:
+            BadRequestError: invalid new id. ConflictError: it exists. RepoNotFoundError: no such repo.
+        """
+        check_repo_id(to_id)
         with self.write_lock():
             record = self.repo(repo_type, from_id)
             if self.exists(repo_type, to_id):
@@ -341,6 +360,8 @@ class Storage:
         self._write_json(self._repo_dir(record.type, record.id) / "refs.json", refs)
 
     def get_commit(self, record: RepoRecord, commit_id: str) -> Commit | None:
+        if not isinstance(commit_id, str) or not SHA1_RE.match(commit_id):
+            return None  # ids come from requests: only a commit id may become a file name
         path = self._repo_dir(record.type, record.id) / "commits" / f"{commit_id}.json"
         try:
             return Commit.from_json(json.loads(path.read_text()))
@@ -605,9 +626,16 @@ class Storage:
                 oid=gitobjects.blob_id(gitobjects.lfs_pointer(operation.oid, size)), size=size, lfs=operation.oid
             )
         elif isinstance(operation, DeleteFile):
-            if operation.path not in tree:
+            if operation.path in tree:
+                del tree[operation.path]
+                return
+            # The Hub deletes a folder named like a file (huggingface_hub's `is_folder="auto"` sends
+            # "deletedFile" for a path without a trailing slash).
+            inside = [p for p in tree if p.startswith(operation.path.rstrip("/") + "/")]
+            if not operation.path.strip("/") or not inside:
                 raise EntryNotFoundError(f"A file with this name doesn't exist: {operation.path}")
-            del tree[operation.path]
+            for path in inside:
+                del tree[path]
         elif isinstance(operation, DeleteFolder):
             prefix = operation.path.strip("/")
             matched = [p for p in tree if p.startswith(prefix + "/")] if prefix else list(tree)
@@ -641,6 +669,8 @@ class Storage:
         """Where the bytes of a file of a commit are stored."""
         if entry.lfs:
             return self.lfs_path(record, entry.lfs)
+        if not SHA1_RE.match(entry.oid):
+            raise BadRequestError(f"Invalid blob id {entry.oid!r}")
         return self._repo_dir(record.type, record.id) / "blobs" / entry.oid
 
     def read_file(self, record: RepoRecord, entry: FileEntry) -> bytes:
@@ -662,6 +692,13 @@ class Storage:
             return {}
 
     def lfs_path(self, record: RepoRecord, oid: str) -> Path:
+        """Where an LFS object is stored.
+
+        Raises:
+            BadRequestError: `oid` is not 64 lowercase hex characters (it never becomes a path).
+        """
+        if not isinstance(oid, str) or not SHA256_RE.match(oid):
+            raise BadRequestError("Invalid LFS oid: 64 lowercase hex characters (a sha256) expected")
         return self._repo_dir(record.type, record.id) / "lfs" / oid
 
     def store_lfs(self, record: RepoRecord, oid: str, size: int, stream: BinaryIO) -> None:
