@@ -18,11 +18,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import queue
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,15 +37,45 @@ from shared.registry import Registry, load_registry, registry_path
 
 import httpx2
 
-from scripts._deploy.errors import DeployError, RefusedError, SpaceStartError
+from scripts._deploy.errors import (
+    DeployError,
+    DeployInterruptedError,
+    HubRequestError,
+    RefusedError,
+    SpaceStartError,
+)
 from scripts._deploy.hub import hub_failure, retrying_requests
+from scripts._deploy.secrets import check_bundle, check_variables
 from scripts._deploy.staging import Bundle, PinChecker, Suite, stage
-from scripts._deploy.sync import Plan, commit, diff, read_remote, rejected_front_matter, rollback_files, tag
+from scripts._deploy.sync import (
+    TAG_NOTE,
+    Plan,
+    apply_settings,
+    commit,
+    diff,
+    read_remote,
+    rejected_front_matter,
+    rollback_files,
+    tag,
+    unfinished_tag,
+)
 from scripts._deploy.wait import wait_until_running
 
-__all__ = ["DeployError", "RefusedError", "SpaceResult", "Suite", "deploy", "format_plan", "main", "summary_table"]
+__all__ = [
+    "DeployError",
+    "DeployInterruptedError",
+    "RefusedError",
+    "SpaceResult",
+    "Suite",
+    "deploy",
+    "format_plan",
+    "main",
+    "summary_table",
+]
 
 WAIT_TIMEOUT = 900.0
+# After Ctrl-C, how long the workers get to stop at their next step before the table is printed.
+STOP_GRACE = 1.5
 _NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 
 Progress = Callable[[str, str], None]
@@ -58,14 +89,17 @@ class SpaceResult:
         name: The demo (folder) name.
         repo_id: The Space.
         url: Its page on the Hub.
-        status: `created`, `updated`, `unchanged`, `rolled back`, `would create`, `would update`,
-            `refused` or `failed`.
+        status: `created`, `updated`, `unchanged`, `rolled back`, `completed` (an earlier deploy that
+            stopped after its commit was tagged and its settings applied), `would create`, `would
+            update`, `refused`, `failed` or `interrupted`.
         commit: The Space's commit after the deploy (the new one, or its head when unchanged).
         tag: The deploy tag, when a commit was made.
         plan: What was (or would be) done.
         stage: The runtime stage reached with `--wait`.
         error: The one-line reason of a refusal or failure.
         log_tail: The end of the Space's log when it failed to build or start.
+        step: What the deploy of this Space was doing last.
+        finished: Whether its deploy ended (False: interrupted before it could).
     """
 
     name: str
@@ -78,10 +112,12 @@ class SpaceResult:
     stage: str | None = None
     error: str | None = None
     log_tail: list[str] = field(default_factory=list)
+    step: str = "waiting for a worker"
+    finished: bool = False
 
     @property
     def ok(self) -> bool:
-        return self.status not in ("refused", "failed")
+        return self.status not in ("refused", "failed", "interrupted")
 
 
 @dataclass(frozen=True)
@@ -120,6 +156,7 @@ def deploy(
     progress: Progress | None = None,
     on_done: Callable[[SpaceResult], None] | None = None,
     now: dt.datetime | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[SpaceResult]:
     """Deploy demos to their Spaces (all of them when `names` is empty), in parallel.
 
@@ -143,6 +180,7 @@ def deploy(
         progress: Called with (demo name, what is happening).
         on_done: Called with each Space's result as soon as it is known.
         now: Time of the deploy (names the tag).
+        cancel: Set it to stop: every worker stops at its next step (Ctrl-C sets it too).
 
     Returns:
         One result per Space, in the order of `names` (or by name).
@@ -150,6 +188,8 @@ def deploy(
     Raises:
         DeployError: bad arguments (unknown demo, bad namespace or hardware, no token), before
             anything is read or written.
+        DeployInterruptedError: stopped by Ctrl-C or `cancel`, within `STOP_GRACE` seconds; its
+            `results` say what happened to each Space.
 
     Example:
         >>> results = deploy(["sentiment"], namespace="my-org", dry_run=True)
@@ -200,9 +240,72 @@ def deploy(
         token=token,
         progress=progress or (lambda name, message: None),
         on_done=on_done or (lambda result: None),
+        cancel=cancel or threading.Event(),
     )
-    with retrying_requests(), ThreadPoolExecutor(max_workers=max(1, min(workers, len(chosen)))) as pool:
-        return list(pool.map(job.run, chosen))
+    results = [SpaceResult(s.name, f"{namespace}/{s.name}", space_url(api.endpoint, namespace, s.name)) for s in chosen]
+    with retrying_requests(sleep=job.sleep):
+        _run_all(job, list(zip(chosen, results, strict=True)), workers=max(1, min(workers, len(chosen))))
+    return results
+
+
+def _run_all(job: _Job, spaces: list[tuple[SpaceSource, SpaceResult]], *, workers: int) -> None:
+    """Deploy the Spaces on `workers` threads; on Ctrl-C (or `job.cancel`) stop them all quickly.
+
+    The threads are daemons: a worker stuck in a request does not keep the command from ending.
+    The main thread waits on an event, not on `Thread.join`: a join cut short by Ctrl-C marks a
+    running thread as stopped in CPython 3.11 (the bpo-45274 fix misreads its lock).
+    """
+    todo: queue.SimpleQueue[tuple[SpaceSource, SpaceResult]] = queue.SimpleQueue()
+    for item in spaces:
+        todo.put(item)
+    all_done = threading.Event()
+    running = [workers]
+    lock = threading.Lock()
+
+    def work() -> None:
+        try:
+            while not job.cancel.is_set():
+                try:
+                    space, result = todo.get_nowait()
+                except queue.Empty:
+                    return
+                job.run(space, result)
+        finally:
+            with lock:
+                running[0] -= 1
+                if running[0] == 0:
+                    all_done.set()
+
+    for i in range(workers):
+        threading.Thread(target=work, name=f"deploy-{i}", daemon=True).start()
+    try:
+        while not all_done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        job.cancel.set()
+    if not job.cancel.is_set():
+        return
+    all_done.wait(STOP_GRACE)
+    for _, result in spaces:
+        if not result.finished:
+            result.status, result.error = "interrupted", _interrupted(result)
+    raise DeployInterruptedError("interrupted", results=[result for _, result in spaces])
+
+
+def _interrupted(result: SpaceResult) -> str:
+    """What an interrupted Space's deploy had done, and what to do."""
+    step = result.step
+    if step.startswith("waiting for the Space") and result.status not in ("failed", "interrupted"):
+        done = f"{result.status}" + (f", tagged {result.tag}" if result.tag else "")
+        return f"interrupted while {step} (the deploy itself is done: {done}): deploy again with --wait to see it run"
+    if step.startswith("committing"):
+        return (
+            f"interrupted while {step}: the commit either landed whole or not at all; run the deploy again "
+            f"(it finishes an untagged deploy)"
+        )
+    if step == "waiting for a worker":
+        return "interrupted before it started: nothing was written"
+    return f"interrupted while {step}: run the deploy again"
 
 
 def _choose(sources: list[SpaceSource], names: Sequence[str]) -> list[SpaceSource]:
@@ -256,26 +359,46 @@ class _Job:
     token: str | None
     progress: Progress
     on_done: Callable[[SpaceResult], None]
+    cancel: threading.Event
 
-    def run(self, space: SpaceSource) -> SpaceResult:
-        repo_id = f"{self.namespace}/{space.name}"
-        result = SpaceResult(space.name, repo_id, space_url(self.api.endpoint, self.namespace, space.name))
-        say = lambda message: self.progress(space.name, message)  # noqa: E731
+    def sleep(self, seconds: float) -> None:
+        """Wait between retries and polls; a cancelled deploy stops waiting at once."""
+        if self.cancel.wait(seconds):
+            raise DeployInterruptedError("interrupted")
+
+    def run(self, space: SpaceSource, result: SpaceResult) -> SpaceResult:
+        repo_id = result.repo_id
+
+        def tell(message: str) -> None:  # report, unless the deploy was stopped meanwhile
+            if self.cancel.is_set():
+                raise DeployInterruptedError("interrupted")
+            self.progress(space.name, message)
+
+        def say(message: str) -> None:  # a new step
+            tell(message)
+            result.step = message
+
         try:
-            plan = self._rollback_plan(repo_id) if self.rollback else self._deploy_plan(space, repo_id, say)
+            plan = self._rollback_plan(space, repo_id) if self.rollback else self._deploy_plan(space, repo_id, say)
             result.plan = plan
             if self.dry_run:
                 result.status = ("would create" if plan.create else "would update") if plan.writes else "unchanged"
                 result.commit = plan.remote.head
-                say(result.status)
-                self.on_done(result)
-                return result
-            self._apply(space, plan, result, say)
-            if self.wait:
-                say("waiting for the Space to run")
-                result.stage = wait_until_running(
-                    self.api, repo_id, commit=result.commit, timeout=self.wait_timeout, poll=self.poll, progress=say
-                )
+            else:
+                self._apply(space, plan, result, say)
+                if self.wait:
+                    say("waiting for the Space to run")
+                    result.stage = wait_until_running(
+                        self.api,
+                        repo_id,
+                        commit=result.commit,
+                        timeout=self.wait_timeout,
+                        poll=self.poll,
+                        progress=tell,
+                        sleep=self.sleep,
+                    )
+        except DeployInterruptedError:
+            result.status, result.error = "interrupted", _interrupted(result)
         except RefusedError as exc:
             result.status, result.error = "refused", str(exc)
         except SpaceStartError as exc:
@@ -286,7 +409,8 @@ class _Job:
             result.status, result.error = "failed", str(hub_failure(exc, f"deploying {repo_id}"))
         except Exception as exc:  # one Space's surprise must not stop the others, nor print a traceback
             result.status, result.error = "failed", f"unexpected {type(exc).__name__}: {exc}"
-        say(result.status if result.ok else f"{result.status}: {result.error}")
+        result.finished = True
+        self.progress(space.name, result.status if result.ok else f"{result.status}: {result.error}")
         self.on_done(result)
         return result
 
@@ -302,10 +426,11 @@ class _Job:
             suite=self.suite,
             hardware=self.hardware,
             catalog=self.catalog,
-            forbidden=[self.token] if self.token else [],
+            forbidden=self._forbidden,
         )
         remote = read_remote(self.api, repo_id)
         plan = Plan(repo_id=repo_id, remote=remote, files=bundle.files, changes=diff(bundle.files, remote))
+        plan.unfinished_tag = unfinished_tag(self.api, remote)
         plan.create = not remote.exists
         plan.hardware = bundle.hardware if plan.create or remote.hardware != bundle.hardware else None
         plan.private = self.private and (plan.create or not remote.private)
@@ -330,6 +455,7 @@ class _Job:
                 wanted[key] = value
         if not wanted:
             return
+        check_variables(space.name, wanted, self._forbidden)  # values from the environment too
         current: dict[str, str] = {}
         if plan.remote.exists:
             from huggingface_hub.errors import HfHubHTTPError
@@ -347,7 +473,7 @@ class _Job:
         if missing and plan.create:
             raise RefusedError(f"spaces/{space.name} needs secret(s) {', '.join(missing)}: set them in the environment")
         plan.notes += [f"secret {k}: not in the environment, the Space keeps its value" for k in missing]
-        if plan.writes or self.sync_secrets:
+        if plan.writes or self.sync_secrets:  # an unfinished deploy may not have set them
             plan.secrets = {k: self.environ[k] for k in space.secrets if self.environ.get(k)}
 
     def _validate_on_hub(self, bundle: Bundle) -> None:
@@ -362,33 +488,62 @@ class _Job:
         except HfHubHTTPError as exc:
             raise hub_failure(exc, f"validating the README of {bundle.name}") from None
 
-    def _rollback_plan(self, repo_id: str) -> Plan:
+    @property
+    def _forbidden(self) -> list[str]:
+        return [self.token] if self.token else []
+
+    def _rollback_plan(self, space: SpaceSource, repo_id: str) -> Plan:
         head = read_remote(self.api, repo_id)
         if not head.exists:
             raise DeployError(f"{repo_id} does not exist: nothing to roll back")
         files = rollback_files(self.api, repo_id, self.rollback or "")
-        return Plan(repo_id=repo_id, remote=head, files=files, changes=diff(files, head))
+        try:  # an old deploy may hold what today's scan refuses: it is not re-committed
+            check_bundle(space.name, files, self._forbidden)
+        except RefusedError as exc:
+            raise RefusedError(f"rollback to {self.rollback}: {exc}") from None
+        plan = Plan(repo_id=repo_id, remote=head, files=files, changes=diff(files, head))
+        plan.unfinished_tag = unfinished_tag(self.api, head)
+        return plan
 
     # ------------------------------------------------------------------ writing
 
     def _apply(self, space: SpaceSource, plan: Plan, result: SpaceResult, say: Callable[[str], None]) -> None:
+        """Files first, then settings, then the tag: a deploy that stops half-way leaves an untagged
+        commit that names its tag, which the next run recognises and finishes."""
         if self.rollback:
             message = f"Roll back {space.name} to {self.rollback}"
-            description = f"Restores the files of tag {self.rollback} (scripts/deploy.py --rollback)."
+            description = f"Restores the files of tag {self.rollback} (scripts/deploy.py --rollback); "
         else:
             message = f"Deploy {space.name} from {self.source.describe()}"
             description = (
                 f"Deployed by scripts/deploy.py from git commit {self.source.sha or 'unknown'}"
                 + (" with uncommitted changes" if self.source.dirty else "")
-                + f"; tagged {self.tag}."
+                + "; "
             )
+        description += TAG_NOTE.format(tag=self.tag)
         new = commit(self.api, plan, message=message, description=description, progress=say)
         result.commit = new or plan.remote.head
-        if new is None:
+        short = (result.commit or "")[:7]
+        try:
+            apply_settings(self.api, plan, progress=say)
+        except HubRequestError as exc:
+            raise HubRequestError(f"{exc}; the files are committed ({short}): run the deploy again to finish") from None
+        try:
+            if plan.unfinished_tag and plan.remote.head:
+                say(f"tagging {plan.remote.head[:7]} {plan.unfinished_tag} (an earlier deploy stopped before it)")
+                done = tag(self.api, plan.repo_id, plan.unfinished_tag, revision=plan.remote.head, message=message)
+                result.tag = None if new else done
+            if new:
+                say(f"tagging {short}")
+                result.tag = tag(self.api, plan.repo_id, self.tag, revision=new, message=message)
+        except HubRequestError as exc:
+            raise HubRequestError(f"{exc}; {short} is committed but untagged: run the deploy again to tag it") from None
+        if new:
+            result.status = "created" if plan.create else ("rolled back" if self.rollback else "updated")
+        elif plan.unfinished_tag:
+            result.status = "completed"
+        else:
             result.status = "created" if plan.create else ("updated" if plan.writes else "unchanged")
-            return
-        result.tag = tag(self.api, plan.repo_id, self.tag, revision=new, message=message)
-        result.status = "created" if plan.create else ("rolled back" if self.rollback else "updated")
 
 
 # ---------------------------------------------------------------------- reports
@@ -480,13 +635,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=progress,
             on_done=lambda result: bar.update(1),
         )
+    except DeployInterruptedError as exc:
+        results = exc.results
+        print("error: interrupted: each Space is either fully committed or untouched; run again", file=sys.stderr)
     except DeployError as exc:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # before any Space was started
         bar.close()
-        print("error: interrupted: each Space is either fully committed or untouched; run again", file=sys.stderr)
+        print("error: interrupted before anything was written", file=sys.stderr)
         return 130
     finally:
         if not quiet_before:
@@ -501,6 +659,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"    | {line}")
     print()
     print(summary_table(results))
+    if any(r.status == "interrupted" for r in results):
+        return 130
     return 0 if all(r.ok for r in results) else 1
 
 

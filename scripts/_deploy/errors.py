@@ -26,3 +26,12 @@ class SpaceStartError(DeployError):
         super().__init__(message)
         self.stage = stage
         self.log_tail = list(log_tail or [])
+
+
+class DeployInterruptedError(DeployError):
+    """The deploy was interrupted (Ctrl-C). Each Space is either fully committed or untouched;
+    `results` says how far each one got."""
+
+    def __init__(self, message: str, *, results: list | None = None) -> None:
+        super().__init__(message)
+        self.results = list(results or [])

@@ -26,6 +26,7 @@ from shared.catalog import APP_FILE, CARD_FILE, CATALOG_FILE, SETTINGS_FILE, Cat
 from shared.registry import Entry, Registry
 
 from scripts._deploy.errors import RefusedError
+from scripts._deploy.secrets import check_bundle, check_variables, parse_python, where
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPACE_PYTHON = "3.12"
@@ -49,17 +50,6 @@ _GENERATED = {"requirements.txt", CATALOG_FILE}
 # Keys of the README front matter the deploy computes; whatever the source says is replaced.
 COMPUTED_KEYS = ("sdk", "sdk_version", "python_version", "app_file", "models", "datasets", "preload_from_hub")
 _LOADERS = {"from_pretrained", "hf_hub_download", "snapshot_download", "load_dataset", "pipeline"}
-_SECRET_PATTERNS = [
-    (re.compile(rb"\bhf_[A-Za-z0-9]{30,}"), "a Hugging Face token (hf_…)"),
-    (re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----"), "a private key"),
-    (re.compile(rb"\bgh[pousr]_[A-Za-z0-9]{36,}"), "a GitHub token"),
-    (re.compile(rb"\bgithub_pat_[A-Za-z0-9_]{40,}"), "a GitHub token"),
-    (re.compile(rb"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key"),
-    (re.compile(rb"\bsk-(?:proj-)?[A-Za-z0-9_-]{32,}"), "an API secret key (sk-…)"),
-]
-_SECRET_FILES = re.compile(
-    r"(^|/)(\.env(\..*)?|\.netrc|\.npmrc|\.pypirc|id_(rsa|dsa|ecdsa|ed25519)|.*\.(pem|key|p12|pfx))$"
-)
 _SPACE_COLORS = ("red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray")
 _SUGGESTED_HARDWARE = (
     "cpu-basic", "cpu-upgrade", "t4-small", "t4-medium", "l4x1", "l4x4", "l40sx1", "l40sx4", "l40sx8",
@@ -223,7 +213,9 @@ def stage(
     card = complete_card(source, facts, hardware=hardware, suite=suite)
     files[CARD_FILE] = render_readme(card, _card_body(source.folder / CARD_FILE)).encode()
     check_card(source.name, card, files, hardware=hardware)
-    check_secrets(source.name, files, forbidden)
+    # Every file, generated ones included, and the variables' defaults, which the Hub would show.
+    check_bundle(source.name, files, forbidden)
+    check_variables(source.name, source.variables, forbidden)
     check_sizes(source.name, files)
     return Bundle(source=source, files=dict(sorted(files.items())), hardware=hardware)
 
@@ -259,18 +251,8 @@ def _card_body(readme: Path) -> str:
     return RepoCard(readme.read_text("utf-8")).text
 
 
-_PARSE_LOCK = threading.Lock()
-_PARSED: dict[str, ast.Module] = {}
-
-
 def _parse(text: str) -> ast.Module:
-    # ast.parse is not thread-safe in CPython before 3.12.1/3.11.8 (gh-106905: "AST constructor
-    # recursion depth mismatch"), and Spaces are staged in parallel: parse one at a time, once.
-    key = hashlib.sha256(text.encode()).hexdigest()
-    with _PARSE_LOCK:
-        if key not in _PARSED:
-            _PARSED[key] = ast.parse(text)
-        return _PARSED[key]
+    return parse_python(text)
 
 
 def git_blob_id(content: bytes) -> str:
@@ -512,23 +494,6 @@ def _is_emoji_part(char: str) -> bool:
 # ---------------------------------------------------------------------- secrets and sizes
 
 
-def check_secrets(name: str, files: Mapping[str, bytes], forbidden: Sequence[str] = ()) -> None:
-    """Refuse a bundle holding anything that looks like a secret (never quoting it).
-
-    Raises:
-        RefusedError: names the file and the kind of secret.
-    """
-    for path, content in files.items():
-        if _SECRET_FILES.search(path):
-            raise RefusedError(f"spaces/{name}/{path} looks like a secrets file: remove it (use Space secrets)")
-        for pattern, what in _SECRET_PATTERNS:
-            if pattern.search(content):
-                raise RefusedError(f"{_where(name, path)} contains what looks like {what}: remove it")
-        for secret in forbidden:
-            if secret and secret.encode() in content:
-                raise RefusedError(f"{_where(name, path)} contains the token in use: remove it")
-
-
 def check_sizes(name: str, files: Mapping[str, bytes]) -> None:
     """Refuse files and bundles over the Space limits.
 
@@ -538,16 +503,12 @@ def check_sizes(name: str, files: Mapping[str, bytes]) -> None:
     for path, content in files.items():
         if len(content) > MAX_FILE_BYTES:
             raise RefusedError(
-                f"{_where(name, path)} is {_mb(len(content))}, over the {_mb(MAX_FILE_BYTES)} limit for a Space file: "
+                f"{where(name, path)} is {_mb(len(content))}, over the {_mb(MAX_FILE_BYTES)} limit for a Space file: "
                 f"publish it as a model or dataset and load it through the registry"
             )
     total = sum(map(len, files.values()))
     if total > MAX_SPACE_BYTES:
         raise RefusedError(f"spaces/{name} is {_mb(total)} in all, over the {_mb(MAX_SPACE_BYTES)} limit of a Space")
-
-
-def _where(name: str, path: str) -> str:
-    return path if path.startswith("shared/") else f"spaces/{name}/{path}"
 
 
 def _mb(size: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 import sys
@@ -118,7 +119,7 @@ def test_ci_deploys_on_push_to_main_and_dry_runs_pull_requests():
 
     deploy_step = jobs["deploy"]["steps"][-1]
     dry_step = jobs["dry-run"]["steps"][-1]
-    assert jobs["deploy"]["if"] == "github.event_name != 'pull_request'"
+    assert jobs["deploy"]["if"] == "github.event_name != 'pull_request' && github.ref == 'refs/heads/main'"
     assert jobs["dry-run"]["if"] == "github.event_name == 'pull_request'"
     assert deploy_step["env"]["HF_TOKEN"] == "${{ secrets.HF_TOKEN }}"
     assert "HF_TOKEN" not in dry_step.get("env", {})  # pull requests (forks included) never get the token
@@ -130,3 +131,15 @@ def test_ci_deploys_on_push_to_main_and_dry_runs_pull_requests():
         assert args.namespace == "org" and args.names == []
     setup = [s["run"] for s in jobs["deploy"]["steps"] if "run" in s]
     assert setup[0] == "bash scripts/setup.sh --demos"
+
+
+def test_ci_deploys_only_from_main_with_actions_pinned_by_commit_sha():
+    _, jobs = workflow_runs()
+    assert "refs/heads/main" in jobs["deploy"]["if"]  # a manual run from another branch deploys nothing
+    assert jobs["deploy"]["environment"] == "spaces"
+    for job in jobs.values():
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+                if step["uses"].startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False
