@@ -18,7 +18,7 @@ Public surface (everything else is private):
     load_catalog, CatalogEntry                     every demo, for the gallery (shared.catalog)
     device, dtype, gpu, on_zerogpu, length_batches where inference runs (shared.compute)
     page, check_text, check_whole_number, as_user_error,
-    text_validator, image_input                    the look and the inputs (shared.ui)
+    text_validator, image_input, sketch_input      the look, the inputs and the app's bounds (shared.ui)
     SuiteError and subclasses                      one-line errors (shared.errors)
 """
 
@@ -66,7 +66,9 @@ _LAZY = {
     "shared.chat": ("Chat", "gpu_seconds_for_chat"),
     "shared.generation": ("TokenStreamer", "stream_text"),
     "shared.audio": ("example_clips", "gpu_seconds_for_speech", "read_speech", "transcribe"),
-    "shared.ui": ("as_user_error", "check_text", "check_whole_number", "image_input", "page", "text_validator"),
+    "shared.ui": (
+        "as_user_error", "check_text", "check_whole_number", "image_input", "page", "sketch_input", "text_validator",
+    ),
 }  # fmt: skip
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -77,7 +79,8 @@ __all__ = [
     "check_text", "check_whole_number", "device", "dtype", "entry", "example_clips", "fetch", "get_registry", "gpu",
     "gpu_seconds_for_chat", "gpu_seconds_for_speech", "hub_link", "image_input", "is_stand_in", "length_batches",
     "load_catalog", "load_dataset", "load_embedder", "load_model", "load_pipeline", "load_processor",
-    "load_tokenizer", "load_vector_index", "on_zerogpu", "page", "read_speech", "stream_text", "text_validator", "transcribe",
+    "load_tokenizer", "load_vector_index", "on_zerogpu", "page", "read_speech", "sketch_input", "stream_text",
+    "text_validator", "transcribe",
 ]  # fmt: skip
 
 

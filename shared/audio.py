@@ -1,9 +1,13 @@
 """Speech in: what a user records or uploads, read as the 16 kHz mono samples speech models take,
 and speech recognition with chunking and timestamps.
 
-`read_speech` refuses what cannot be transcribed (no file, not audio, empty, silent, too long)
-with a one-line `InputError`. Decoding goes through libsndfile (the `soundfile` package: WAV,
-FLAC, OGG, MP3) so that no ffmpeg or torch audio codec is needed, on a laptop or on a Space.
+`read_speech` refuses what cannot or must not be transcribed (no file, not audio, too short, too
+long, odd sample rates or channel counts beyond the limits of `shared.limits`, silence) with a
+one-line `InputError`, from the file's header before decoding it where it can. Decoding goes
+through libsndfile (the `soundfile` package: WAV, FLAC, OGG, MP3), so that no ffmpeg or torch
+audio codec is needed, block by block: each block is mixed down to mono and resampled as it is
+read, so memory does not grow with the channel count or the input's sample rate, and the
+resampler's cost does not depend on how odd that rate is.
 """
 
 from __future__ import annotations
@@ -11,16 +15,37 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from shared.errors import InputError
 from shared.hub import entry
+from shared.limits import (
+    MAX_AUDIO_BYTES,
+    MAX_AUDIO_SAMPLES,
+    MAX_AUDIO_SECONDS,
+    MAX_CHANNELS,
+    MAX_SAMPLE_RATE,
+    MIN_AUDIO_SECONDS,
+    MIN_SAMPLE_RATE,
+    SPEECH_EXTRA_TOKENS,
+    SPEECH_TOKENS_PER_SECOND,
+)
 
 SAMPLE_RATE = 16_000  # what Whisper (and most speech models) were trained on
-MAX_SECONDS = 10 * 60
+MAX_SECONDS = MAX_AUDIO_SECONDS
 SILENCE = 1e-4  # peak amplitude below which a recording holds nothing to transcribe
 READABLE = "WAV, FLAC, OGG or MP3"
+_FORMATS = {"WAV", "WAVEX", "RF64", "W64", "FLAC", "OGG", "MP3", "AIFF"}  # libsndfile's names
+# Resampling ratios are exact for every common rate (44.1 kHz is 160/441) and approximated
+# within a millionth for odd ones, so the filter never grows with a rate like 2,000,003 Hz.
+_MAX_RATIO_TERM = 1_000
+_BLOCK_FRAMES = 1 << 16
+# Whisper's probability of "no speech" in a 30 s window above which nothing is transcribed
+# (OpenAI's threshold).
+NO_SPEECH_THRESHOLD = 0.6
 
 
 def read_speech(path: str | os.PathLike[str] | None, *, max_seconds: float = MAX_SECONDS) -> Any:
@@ -34,46 +59,158 @@ def read_speech(path: str | os.PathLike[str] | None, *, max_seconds: float = MAX
         A 1-D `numpy.float32` array.
 
     Raises:
-        InputError: no file, not audio libsndfile can read, no samples, silence, or too long.
+        InputError: no file, not audio libsndfile can read, too large, too short or too long, a
+            sample rate or channel count outside the limits, no samples, or silence.
 
     Example:
         >>> samples = read_speech("hello.wav")
         >>> len(samples) / SAMPLE_RATE  # seconds
         1.5
     """
-    import numpy as np
     import soundfile
 
     if path is None or not str(path).strip():
         raise InputError("Record or upload some speech first.")
+    path = str(path)
     try:
-        info = soundfile.info(str(path))
+        size = os.path.getsize(path)
+        info = soundfile.info(path)
     except (soundfile.LibsndfileError, RuntimeError, TypeError, OSError):
         raise InputError(f"That file is not audio this app can read: upload {READABLE}.") from None
-    seconds = info.frames / info.samplerate if info.samplerate else 0.0
-    if seconds > max_seconds:
+    if size > MAX_AUDIO_BYTES:
+        raise InputError(f"The file is {size / 2**20:,.0f} MB; the limit is {MAX_AUDIO_BYTES // 2**20} MB.")
+    if info.format not in _FORMATS:
+        raise InputError(f"That file is {info.format} audio, which this app does not take: upload {READABLE}.")
+    rate, channels, frames = int(info.samplerate), int(info.channels), int(info.frames)
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
         raise InputError(
-            f"The recording is {_clock(seconds)} long; the limit is {_clock(max_seconds)}: trim it and try again."
+            f"The recording's sample rate is {rate:,} Hz; this app takes {MIN_SAMPLE_RATE:,} to "
+            f"{MAX_SAMPLE_RATE:,} Hz: resample it (16,000 Hz is plenty for speech)."
+        )
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise InputError(f"The recording has {channels:,} channels; the limit is {MAX_CHANNELS}: mix it down.")
+    if frames <= 0:
+        raise InputError("The recording is empty: record or upload some speech.")
+    _check_length(frames / rate, max_seconds)
+    if frames * channels > MAX_AUDIO_SAMPLES:
+        raise InputError(
+            f"The recording holds {frames * channels / 1e6:,.1f} million samples ({channels} channels at {rate:,} Hz); "
+            f"the limit is {MAX_AUDIO_SAMPLES / 1e6:,.1f} million: mix it down or resample it."
         )
     try:
-        samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+        samples, peak = _decode_mono_16k(path, rate=rate, max_frames=math.floor(max_seconds * rate) + 1)
     except (soundfile.LibsndfileError, RuntimeError):
         raise InputError(f"That file is damaged or not audio this app can read: upload {READABLE}.") from None
     if samples.size == 0:
         raise InputError("The recording is empty: record or upload some speech.")
-    mono = samples.mean(axis=1)
-    if float(np.abs(mono).max()) < SILENCE:
+    # The header may understate a compressed file's length: what was decoded is what counts.
+    _check_length(samples.size / SAMPLE_RATE, max_seconds)
+    if peak < SILENCE:
         raise InputError("The recording is silent: check the microphone, or upload another file.")
-    return _resample(mono, rate).astype(np.float32)
+    return samples
 
 
-def _resample(samples: Any, rate: int) -> Any:
-    if rate == SAMPLE_RATE:
-        return samples
-    from scipy.signal import resample_poly
+def _check_length(seconds: float, max_seconds: float) -> None:
+    if seconds > max_seconds:
+        raise InputError(
+            f"The recording is {_clock(seconds)} long; the limit is {_clock(max_seconds)}: trim it and try again."
+        )
+    if seconds < MIN_AUDIO_SECONDS:
+        raise InputError(f"The recording is {seconds:.3f} s long; record at least {MIN_AUDIO_SECONDS:g} s of speech.")
 
-    common = math.gcd(rate, SAMPLE_RATE)
-    return resample_poly(samples, SAMPLE_RATE // common, rate // common)
+
+def _decode_mono_16k(path: str, *, rate: int, max_frames: int) -> tuple[Any, float]:
+    """Decode, mix down and resample block by block; returns (samples, peak of the mono mix).
+
+    Raises:
+        InputError: the file holds more than `max_frames` frames (a header that lied).
+    """
+    import numpy as np
+    import soundfile
+
+    ratio = Fraction(SAMPLE_RATE, rate).limit_denominator(_MAX_RATIO_TERM)
+    resampler = _StreamResampler(ratio.numerator, ratio.denominator)
+    pieces, peak, read = [], 0.0, 0
+    with soundfile.SoundFile(path) as audio:
+        while True:
+            block = audio.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
+            if not len(block):
+                break
+            read += len(block)
+            if read > max_frames:
+                raise InputError(
+                    f"The recording is longer than its header says and over the "
+                    f"{_clock(max_frames / rate)} limit: trim it and try again."
+                )
+            mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
+            peak = max(peak, float(np.abs(mono).max(initial=0.0)))
+            pieces.extend(resampler.push(mono))
+    pieces.extend(resampler.finish())
+    samples = np.concatenate(pieces).astype(np.float32, copy=False) if pieces else np.zeros(0, np.float32)
+    return samples, peak
+
+
+class _StreamResampler:
+    """Polyphase resampling by `up`/`down` (scipy's `resample_poly`), fed block by block.
+
+    Each block is filtered with enough of its neighbours on either side (a whole number of
+    `down` periods, so output samples line up) that the result equals resampling the whole
+    signal at once, while only a block and its margins are ever in memory.
+    """
+
+    def __init__(self, up: int, down: int) -> None:
+        self.up, self.down = up, down
+        # resample_poly's own filter, designed once: it spans 10·max(up, down) upsampled samples
+        # either side of each output.
+        half = 10 * max(up, down)
+        self._filter = None
+        if up != down:
+            from scipy.signal import firwin
+
+            self._filter = firwin(2 * half + 1, 1.0 / max(up, down), window=("kaiser", 5.0))
+        self.margin = down * math.ceil((math.ceil(half / up) + 1) / down)
+        self._pending: list[Any] = []
+        self._pending_len = 0
+        self._start = 0  # index (input samples) of the first pending sample in the signal
+        self._emitted_from = 0  # index (input samples) up to which output has been emitted
+
+    def push(self, samples: Any) -> Iterator[Any]:
+        if self.up == self.down:
+            yield samples
+            return
+        self._pending.append(samples)
+        self._pending_len += len(samples)
+        yield from self._drain(final=False)
+
+    def finish(self) -> Iterator[Any]:
+        if self.up == self.down:
+            return iter(())
+        return self._drain(final=True)
+
+    def _drain(self, *, final: bool) -> Iterator[Any]:
+        import numpy as np
+        from scipy.signal import resample_poly
+
+        if not self._pending:
+            return
+        buffer = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
+        end = self._start + len(buffer)
+        # Emit output for input [emit_from, emit_to): whole `down` periods with a full right margin.
+        emit_to = (
+            end if final else self._emitted_from + (end - self.margin - self._emitted_from) // self.down * self.down
+        )
+        if emit_to > self._emitted_from:
+            window_from = max(self._start, self._emitted_from - self.margin)
+            window_to = end if final else min(end, emit_to + self.margin)
+            window = buffer[window_from - self._start : window_to - self._start]
+            out = resample_poly(window, self.up, self.down, window=self._filter)
+            skip = (self._emitted_from - window_from) * self.up // self.down
+            count = len(out) - skip if final else (emit_to - self._emitted_from) * self.up // self.down
+            yield out[skip : skip + count].astype(np.float32, copy=False)
+            self._emitted_from = emit_to
+        keep_from = max(self._start, self._emitted_from - self.margin)
+        rest = buffer[keep_from - self._start :]
+        self._pending, self._pending_len, self._start = ([rest] if len(rest) else []), len(rest), keep_from
 
 
 def _clock(seconds: float) -> str:
@@ -85,32 +222,122 @@ def transcribe(recognizer: Any, samples: Any, *, timestamps: bool = False, chunk
     """Text of a recording, with segment times if asked; long recordings go in chunks.
 
     Whisper reads at most 30 s at a time: longer recordings are cut into overlapping 30 s chunks,
-    transcribed as one batch and stitched back together by the pipeline.
+    transcribed as one batch and stitched back together by the pipeline. Its cost is bounded by
+    the audio and by what it hears: 30 s windows in which Whisper hears no speech are not
+    transcribed at all (one encoder pass per window tells), the tokens written per window are
+    capped by the window's length, and a transcript that starts to loop (noise makes Whisper
+    repeat itself until its limit) stops there.
 
     Args:
-        recognizer: A transformers `automatic-speech-recognition` pipeline.
+        recognizer: A transformers `automatic-speech-recognition` pipeline of a Whisper model.
         samples: Float32 mono samples at `SAMPLE_RATE` (from `read_speech`).
         timestamps: Also return when each segment was said.
-        chunk_seconds: Chunk length for long recordings.
+        chunk_seconds: Chunk length for long recordings (and the no-speech windows).
 
     Returns:
         `{"text": str, "segments": [[start, end, text], ...]}` (plain data: it may cross a
-        process boundary on ZeroGPU); `segments` is empty without timestamps.
+        process boundary on ZeroGPU); `segments` is empty without timestamps, `text` is empty
+        when no speech was heard.
     """
+    step = int(chunk_seconds * SAMPLE_RATE)
+    heard = hears_speech(recognizer, samples, window_seconds=chunk_seconds)
+    texts: list[str] = []
+    segments: list[list[Any]] = []
+    for first, last in _runs(heard):
+        piece = samples[first * step : last * step]
+        offset = first * chunk_seconds
+        result = _recognize(recognizer, piece, timestamps=timestamps, chunk_seconds=chunk_seconds)
+        texts.append(result["text"].strip())
+        seconds = len(piece) / SAMPLE_RATE
+        for chunk in result.get("chunks", []) if timestamps else []:
+            start, end = chunk["timestamp"]
+            # The last segment of a recording can come back open-ended: it ends with the audio.
+            end = seconds if end is None else end
+            segments.append(
+                [round(offset + float(start or 0.0), 2), round(offset + float(end), 2), chunk["text"].strip()]
+            )
+    return {"text": " ".join(t for t in texts if t), "segments": segments}
+
+
+def _runs(flags: list[bool]) -> Iterator[tuple[int, int]]:
+    """(first, end) of each run of True in `flags`."""
+    first = None
+    for index, flag in enumerate([*flags, False]):
+        if flag and first is None:
+            first = index
+        elif not flag and first is not None:
+            yield first, index
+            first = None
+
+
+def _recognize(recognizer: Any, samples: Any, *, timestamps: bool, chunk_seconds: float) -> dict[str, Any]:
+    from transformers import StoppingCriteriaList
+
     seconds = len(samples) / SAMPLE_RATE
     options: dict[str, Any] = {"return_timestamps": True} if timestamps else {}
+    generate: dict[str, Any] = {
+        "max_new_tokens": speech_token_limit(recognizer, min(seconds, chunk_seconds)),
+        "stopping_criteria": StoppingCriteriaList([_StopLoops()]),
+    }
     if seconds > chunk_seconds:
         options |= {"chunk_length_s": chunk_seconds, "batch_size": 8}
         if timestamps:  # one generate call per window, or the pipeline's chunk merge misplaces segments
-            options["generate_kwargs"] = {"force_unique_generate_call": True}
-    result = recognizer({"raw": samples, "sampling_rate": SAMPLE_RATE}, **options)
-    segments = []
-    for chunk in result.get("chunks", []) if timestamps else []:
-        start, end = chunk["timestamp"]
-        # The last segment of a recording can come back open-ended: it ends with the audio.
-        end = seconds if end is None else end
-        segments.append([round(float(start or 0.0), 2), round(float(end), 2), chunk["text"].strip()])
-    return {"text": result["text"].strip(), "segments": segments}
+            generate["force_unique_generate_call"] = True
+    return recognizer({"raw": samples, "sampling_rate": SAMPLE_RATE}, generate_kwargs=generate, **options)
+
+
+class _StopLoops:
+    """Stop a sequence whose last tokens repeat one short cycle (". . . .", "a bit of a bit of…"):
+    Whisper on noise loops until its token limit. A cycle of 1–8 tokens must fill the last
+    `LOOP_TOKENS` tokens (and repeat 4 times) before it counts, which speech does not do."""
+
+    LOOP_TOKENS = 16
+    MAX_PERIOD = 8
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        for period in range(1, self.MAX_PERIOD + 1):
+            span = max(self.LOOP_TOKENS, 4 * period)
+            if input_ids.shape[1] < span + period:
+                break
+            done |= (input_ids[:, -span:] == input_ids[:, -span - period : -period]).all(dim=1)
+        return done
+
+
+def speech_token_limit(recognizer: Any, seconds: float) -> int:
+    """Most tokens Whisper may write for `seconds` of audio (its own limit: 448 with the prompt)."""
+    config = recognizer.model.config
+    ceiling = int(getattr(config, "max_target_positions", 448)) - 4  # the prompt's tokens
+    return max(1, min(ceiling, math.ceil(seconds * SPEECH_TOKENS_PER_SECOND) + SPEECH_EXTRA_TOKENS))
+
+
+def hears_speech(recognizer: Any, samples: Any, *, window_seconds: float = 30, batch_size: int = 8) -> list[bool]:
+    """Whether Whisper hears speech in each `window_seconds` window of the recording.
+
+    Whisper's own no-speech detection: the probability it gives its "no speech" token right
+    after the start of a transcript (one encoder pass and one decoder step per window, no
+    decoding), against OpenAI's threshold of 0.6.
+    """
+    import torch
+
+    model = recognizer.model
+    config = model.generation_config
+    no_speech = int(config.no_timestamps_token_id) - 1  # <|nocaptions|> / <|nospeech|>
+    step = int(window_seconds * SAMPLE_RATE)
+    windows = [samples[i : i + step] for i in range(0, max(len(samples), 1), step)]
+    heard: list[bool] = []
+    for first in range(0, len(windows), batch_size):
+        batch = windows[first : first + batch_size]
+        features = recognizer.feature_extractor(batch, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
+        with torch.inference_mode():
+            encoded = model.model.encoder(features.to(model.device, model.dtype)).last_hidden_state
+            start = torch.full((len(batch), 1), int(config.decoder_start_token_id), device=model.device)
+            decoded = model.model.decoder(input_ids=start, encoder_hidden_states=encoded).last_hidden_state
+            probabilities = model.proj_out(decoded[:, -1]).float().softmax(-1)[:, no_speech]
+        heard += [float(p) <= NO_SPEECH_THRESHOLD for p in probabilities.cpu()]
+    return heard
 
 
 def gpu_seconds_for_speech(samples: Any) -> int:

@@ -15,8 +15,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from shared.errors import InputError, RegistryError
+from shared.inputs import text_of
+from shared.limits import MAX_CHARS_PER_TOKEN, MAX_CHAT_MESSAGE_CHARS
 
-MAX_MESSAGE_CHARS = 8_000
+MAX_MESSAGE_CHARS = MAX_CHAT_MESSAGE_CHARS
 
 
 def message_text(content: Any) -> str:
@@ -28,7 +30,8 @@ def message_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, dict):
-        return content.get("text", "") if content.get("type", "text") == "text" else ""
+        text = content.get("text", "") if content.get("type", "text") == "text" else ""
+        return text if isinstance(text, str) else ""
     if isinstance(content, list | tuple):
         return "".join(message_text(part) for part in content if isinstance(part, str | dict))
     return ""
@@ -66,7 +69,9 @@ class Chat:
         """Token ids of the conversation so far plus `message`, leaving room for the answer.
 
         The oldest whole turns go first when the conversation is too long; the system prompt and the
-        new message always stay.
+        new message always stay. Turns the window could not hold even at `MAX_CHARS_PER_TOKEN`
+        characters a token are dropped before anything is tokenised, so the cost of a prompt does
+        not grow with the history a client sends.
 
         Args:
             message: What the user just sent.
@@ -75,21 +80,16 @@ class Chat:
             max_new_tokens: Room to keep for the answer.
 
         Raises:
-            InputError: the message is empty or too long, or does not fit with the answer.
+            InputError: the message or system prompt is empty, too long or not valid Unicode, or
+                does not fit with the answer.
         """
         text = message_text(message).strip()
         if not text:
             raise InputError("Type a message first.")
-        if len(text) > MAX_MESSAGE_CHARS:
-            raise InputError(
-                f"The message is {len(text):,} characters long; the limit is {MAX_MESSAGE_CHARS:,}. Shorten it."
-            )
-        turns = [
-            {"role": m["role"], "content": message_text(m.get("content"))}
-            for m in history
-            if m.get("role") in {"user", "assistant"}
-        ]
-        head = [{"role": "system", "content": system.strip()}] if system and system.strip() else []
+        text = text_of(text, what="message", max_chars=MAX_MESSAGE_CHARS)
+        system = text_of(system, what="system prompt", max_chars=MAX_MESSAGE_CHARS) if str(system or "").strip() else ""
+        turns = _recent_turns(history, max_chars=self.context_tokens * MAX_CHARS_PER_TOKEN)
+        head = [{"role": "system", "content": system}] if system else []
         budget = self.context_tokens - max_new_tokens
         message = {"role": "user", "content": text}
         # Where the kept history may start: its beginning, each later user message (whole turns
@@ -135,6 +135,22 @@ class Chat:
             prompt, max_new_tokens=max_new_tokens, temperature=temperature, stop_token_ids=self.stop_token_ids
         )
         yield from stream_text(self.tokenizer, tokens)
+
+
+def _recent_turns(history: Any, *, max_chars: int) -> list[dict[str, str]]:
+    """The newest user/assistant turns of `history` whose text adds up to at most `max_chars`,
+    oldest first, as plain `{"role", "content"}` (text that is not valid Unicode repaired)."""
+    turns: list[dict[str, str]] = []
+    total = 0
+    for item in reversed(list(history or []) if isinstance(history, list | tuple) else []):
+        if not isinstance(item, dict) or item.get("role") not in {"user", "assistant"}:
+            continue
+        content = message_text(item.get("content"))
+        total += len(content)
+        if total > max_chars:
+            break
+        turns.append({"role": item["role"], "content": content.encode("utf-8", "replace").decode("utf-8")})
+    return turns[::-1]
 
 
 def _stop_tokens(model: Any, tokenizer: Any) -> frozenset[int]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.limits import DRAWING_WORKING_SIDE
+
 import numpy as np
 import torch
 from huggingface_hub import PyTorchModelHubMixin
@@ -79,38 +81,78 @@ class DigitClassifier(
         pixels = torch.as_tensor(np.asarray(grids, dtype=np.float32), device=device)
         return self(pixels)["logits"].float().softmax(-1).cpu()
 
-    def grid_from_image(self, image: np.ndarray) -> np.ndarray | None:
+    def grid_from_image(self, image: Any) -> np.ndarray | None:
         """An 8×8 grid of ink counts from a drawing, made the way the training digits were made.
 
         The ink (dark strokes on a light background, or opaque strokes on a transparent one) is
-        cropped to its bounding box, thickened to a stroke like the dataset's, scaled to fit a
-        32×32 bitmap (centred, aspect kept), and counted in 4×4 cells. Any image size works.
+        cropped to its bounding box and brought to a fixed working size (at most
+        `DRAWING_WORKING_SIDE` a side, max-pooled so thin strokes survive), thickened there to a
+        stroke like the dataset's, scaled to fit a 32×32 bitmap (centred, aspect kept), and
+        counted in 4×4 cells. Any image size works, at a cost that grows only with its pixel
+        count (the per-pixel work before the working size is a threshold and a crop).
+
+        Args:
+            image: The drawing: a PIL image or an array (H×W grey, H×W×3 RGB or H×W×4 RGBA).
 
         Returns:
             The grid (floats 0–`max_value`), or None when there is no ink at all.
         """
-        from PIL import Image, ImageFilter
+        from PIL import Image
 
-        ink = _ink(np.asarray(image))
-        rows, cols = np.nonzero(ink > 0.5)
-        if rows.size == 0:
+        ink = _ink(image)
+        box = ink.getbbox()
+        if box is None:
             return None
-        inked = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1] > 0.5
+        ink = ink.crop(box)
+        factor = -(-max(ink.size) // DRAWING_WORKING_SIDE)
+        if factor > 1:  # a cell of the working size is inked when any of its pixels is
+            ink = ink.reduce(factor)
+        inked = np.asarray(ink) > 0
         # Strokes about an eighth of the digit's size, as in the dataset, whatever brush drew them.
         grow = round(max(inked.shape) / 8 - _stroke_width(inked))
-        bitmap = Image.fromarray(np.pad(inked, max(grow, 0) // 2).astype(np.uint8) * 255)
+        box = np.pad(inked, max(grow, 0) // 2)
         if grow >= 2:
-            bitmap = bitmap.filter(ImageFilter.MaxFilter(grow | 1))
-        box = np.asarray(bitmap)
+            box = _dilate(box, grow | 1)
         side = self.grid_size * BITMAP_CELL
         scale = side / max(box.shape)
         height, width = max(1, round(box.shape[0] * scale)), max(1, round(box.shape[1] * scale))
+        bitmap = Image.fromarray(box.astype(np.uint8) * 255)
         small = np.asarray(bitmap.resize((width, height), Image.Resampling.BOX), dtype=np.float32) / 255
         canvas = np.zeros((side, side), dtype=np.float32)
         top, left = (side - height) // 2, (side - width) // 2
         canvas[top : top + height, left : left + width] = small > 0.5
         cells = canvas.reshape(self.grid_size, BITMAP_CELL, self.grid_size, BITMAP_CELL).sum(axis=(1, 3))
         return cells * (self.max_value / BITMAP_CELL**2)
+
+
+def _ink(image: Any) -> Any:
+    """Which pixels hold ink (more than half), as a PIL "L" image of 0 and 255: dark on light, or
+    opaque on transparent. Per-pixel work is PIL's (C, a byte a pixel): no float copy of a canvas."""
+    from PIL import Image, ImageChops, ImageOps
+
+    if not isinstance(image, Image.Image):
+        pixels = np.asarray(image)
+        if pixels.dtype != np.uint8:  # floats 0–1 (or 0–255)
+            scale = 255.0 if pixels.max(initial=0) <= 1 else 1.0
+            pixels = np.clip(pixels * scale, 0, 255).astype(np.uint8)
+        image = Image.fromarray(pixels)
+    if image.mode not in ("L", "LA", "RGB", "RGBA"):
+        image = image.convert("RGBA")
+    ink = ImageOps.invert(image.convert("L"))
+    if image.mode in ("LA", "RGBA"):
+        alpha = image.getchannel("A")
+        if alpha.getextrema()[0] < 255:  # strokes on a transparent layer
+            ink = ImageChops.multiply(alpha, ink)
+    return ink.point(lambda value: 255 if value > 127 else 0)
+
+
+def _dilate(mask: np.ndarray, size: int) -> np.ndarray:
+    """Square dilation (a max filter of odd `size`), separable: rows, then columns."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    half = size // 2
+    rows = sliding_window_view(np.pad(mask, ((0, 0), (half, half))), size, axis=1).any(axis=-1)
+    return sliding_window_view(np.pad(rows, ((half, half), (0, 0))), size, axis=0).any(axis=-1)
 
 
 def _stroke_width(inked: np.ndarray) -> float:
@@ -120,19 +162,6 @@ def _stroke_width(inked: np.ndarray) -> float:
     inner = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
     outline = np.count_nonzero(inked & ~inner)
     return 2 * np.count_nonzero(inked) / max(outline, 1)
-
-
-def _ink(image: np.ndarray) -> np.ndarray:
-    """How much ink each pixel holds, 0–1."""
-    pixels = image.astype(np.float32)
-    if pixels.max(initial=0) > 1:
-        pixels /= 255.0
-    if pixels.ndim == 2:
-        return 1.0 - pixels
-    luminance = pixels[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    if pixels.shape[-1] == 4 and pixels[..., 3].min() < 1:  # strokes on a transparent layer
-        return pixels[..., 3] * (1.0 - luminance)
-    return 1.0 - luminance
 
 
 # Registry `task` → the class that loads it (shared.load_model).

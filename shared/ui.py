@@ -1,14 +1,21 @@
-"""The look every app shares, and inputs that refuse bad values with a clear message.
+"""The look every app shares, the bounds every app serves within, and inputs that refuse bad
+values with a clear message.
 
 `page` is the frame of every demo: a header (title and one line), a notice when any artifact is
-a sandbox stand-in, and a footer listing each model and dataset at its pinned revision.
-`check_text`, `text_validator` and `image_input` turn empty, oversized, mistyped or corrupt input
-into a one-line message for the user; the app keeps serving.
+a sandbox stand-in, and a footer listing each model and dataset at its pinned revision. It also
+bounds what the app takes (`shared.limits`): a queue of limited size with one request per event
+at a time, request bodies and uploads of limited size (checked before they are read), and
+uploads deleted from the cache after an hour.
+`check_text`, `text_validator`, `image_input` and `sketch_input` turn empty, oversized,
+mistyped or corrupt input into a one-line message for the user, before it is decoded; the app
+keeps serving.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import io
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,13 +23,25 @@ from typing import Any
 
 from shared.errors import InputError
 from shared.hub import entry, hub_link, is_stand_in
+from shared.inputs import text_of
+from shared.limits import (
+    CONCURRENCY,
+    MAX_AUDIO_BYTES,
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_PIXELS,
+    MAX_REQUEST_BYTES,
+    MAX_TEXT_CHARS,
+    QUEUE_SIZE,
+)
 
 import gradio as gr
-from gradio.data_classes import ImageData
+from gradio.data_classes import FileData, ImageData
 
-MAX_TEXT_CHARS = 5_000
-MAX_IMAGE_PIXELS = 40_000_000
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
+# Uploads older than this are deleted from Gradio's cache (checked as often): disk stays bounded.
+UPLOAD_LIFETIME_SECONDS = 3600
+# Drawings whose canvas was sent (in the browser, as blobs) but never submitted, kept at most.
+MAX_PENDING_DRAWINGS = 2 * QUEUE_SIZE
+MAX_DRAWING_LAYERS = 16
 
 STAND_IN_NOTICE = (
     "⚠️ **Stand-in weights.** This app runs on the offline sandbox: stand-ins replace the real artifacts "
@@ -43,7 +62,9 @@ def page(title: str, description: str, *, uses: Sequence[str]) -> Iterator[gr.Bl
     Yields:
         The `gr.Blocks` of the demo.
     """
-    with gr.Blocks(title=title, analytics_enabled=False) as blocks:
+    with gr.Blocks(
+        title=title, analytics_enabled=False, delete_cache=(UPLOAD_LIFETIME_SECONDS, UPLOAD_LIFETIME_SECONDS)
+    ) as blocks:
         gr.Markdown(f"# {title}\n{description}", elem_id="suite-header")
         stand_ins = [name for name in uses if is_stand_in(name)]
         if stand_ins:
@@ -54,6 +75,7 @@ def page(title: str, description: str, *, uses: Sequence[str]) -> Iterator[gr.Bl
         yield blocks
         if uses:
             gr.HTML(footer_html(uses), elem_id="suite-footer")
+    _bound(blocks)
 
 
 def footer_html(uses: Sequence[str]) -> str:
@@ -68,6 +90,107 @@ def footer_html(uses: Sequence[str]) -> str:
             f"{note}{' — ' + html.escape(pinned.description) if pinned.description else ''}</li>"
         )
     return f"<footer><small>Pinned artifacts:<ul>{''.join(items)}</ul></small></footer>"
+
+
+def _bound(blocks: gr.Blocks) -> None:
+    """A bounded queue and one request per event at a time; launch with bounded bodies and uploads.
+
+    The queue's limit answers a flood at once ("the queue is full") instead of holding every
+    request in memory. `launch` keeps its signature; it only gets defaults for `max_file_size`
+    (the largest file any input of this app takes) and a middleware that refuses request bodies
+    over their limit from `Content-Length`, or as soon as they pass it, before they are read.
+    """
+    blocks.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
+    upload_limit = upload_limit_of(blocks)
+    plain_launch = blocks.launch
+
+    @functools.wraps(plain_launch)
+    def launch(*args: Any, **kwargs: Any) -> Any:
+        from starlette.middleware import Middleware
+
+        kwargs.setdefault("max_file_size", upload_limit)
+        app_kwargs = dict(kwargs.get("app_kwargs") or {})
+        app_kwargs["middleware"] = [
+            *app_kwargs.get("middleware", []),
+            Middleware(_BodyLimit, upload_bytes=upload_limit + 64 * 1024, other_bytes=MAX_REQUEST_BYTES),
+        ]
+        kwargs["app_kwargs"] = app_kwargs
+        return plain_launch(*args, **kwargs)
+
+    blocks.launch = launch  # type: ignore[method-assign]
+
+
+def upload_limit_of(blocks: gr.Blocks) -> int:
+    """The largest file any input of `blocks` takes (`shared.limits`); small when none takes files."""
+    limits = [MAX_REQUEST_BYTES]
+    for block in blocks.blocks.values():
+        if isinstance(block, gr.Audio):
+            limits.append(MAX_AUDIO_BYTES)
+        elif isinstance(block, gr.Image | gr.ImageEditor):
+            limits.append(MAX_IMAGE_BYTES)
+    return max(limits)
+
+
+class _BodyLimit:
+    """ASGI middleware: a request body over its limit gets 413 before the app reads any of it.
+
+    File uploads (Gradio's upload and component-server routes) may be as large as the largest
+    file the app takes and must declare their length; any other body (JSON of the inputs) is
+    small, so one without a declared length is read here, up to the limit, and then replayed.
+    """
+
+    def __init__(self, app: Any, *, upload_bytes: int, other_bytes: int) -> None:
+        self.app = app
+        self.upload_bytes = upload_bytes
+        self.other_bytes = other_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        upload = scope.get("path", "").rstrip("/").endswith(("/upload", "/component_server"))
+        limit = self.upload_bytes if upload else self.other_bytes
+        too_large = f"Request body too large: the limit is {limit / 2**20:.0f} MB."
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > limit:
+                await _answer(send, 413, too_large)
+                return
+            await self.app(scope, receive, send)  # the server never reads past the declared length
+            return
+        if b"chunked" not in headers.get(b"transfer-encoding", b""):
+            await self.app(scope, receive, send)  # no body
+            return
+        if upload:
+            await _answer(send, 411, "Send uploads with a Content-Length.")
+            return
+        messages, size = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > limit:
+                await _answer(send, 413, too_large)
+                return
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+
+        async def replay() -> dict[str, Any]:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _answer(send: Callable[..., Any], status: int, text: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": text.encode()})
 
 
 def _refuse(message: str) -> gr.Error:
@@ -100,16 +223,10 @@ def check_text(value: object, *, what: str = "text", max_chars: int = MAX_TEXT_C
     Raises:
         gr.Error: not a string, empty, only whitespace, or longer than `max_chars`.
     """
-    if value is None:
-        raise _refuse(f"Enter some {what} first.")
-    if not isinstance(value, str):
-        raise _refuse(f"The {what} must be a string, not {type(value).__name__}.")
-    if len(value) > max_chars:
-        raise _refuse(f"The {what} is {len(value):,} characters long; the limit is {max_chars:,}. Shorten it.")
-    text = value.strip()
-    if not text:
-        raise _refuse(f"Enter some {what} first.")
-    return text
+    try:
+        return text_of(value, what=what, max_chars=max_chars)
+    except InputError as exc:
+        raise _refuse(str(exc)) from None
 
 
 def check_whole_number(value: object, *, what: str, low: int, high: int) -> int:
@@ -190,13 +307,19 @@ def _check_image_file(path: str | None) -> None:
     """Refuse files too big to decode safely, or that are no image at all, before decoding them."""
     if not path or not os.path.isfile(path):
         return
-    from PIL import Image
-
     size = os.path.getsize(path)
     if size > MAX_IMAGE_BYTES:
         raise _refuse(f"The image file is {size / 2**20:.0f} MB; the limit is {MAX_IMAGE_BYTES // 2**20} MB.")
+    with open(path, "rb") as file:
+        _check_image_header(file)
+
+
+def _check_image_header(file: Any) -> None:
+    """Refuse an image whose header says it is too large (or that has no readable header)."""
+    from PIL import Image
+
     try:
-        with Image.open(path) as probe:
+        with Image.open(file) as probe:
             width, height = probe.size
     except Image.DecompressionBombError:
         width = height = MAX_IMAGE_PIXELS  # far beyond the limit: PIL refused to open it
@@ -207,6 +330,64 @@ def _check_image_file(path: str | None) -> None:
             f"The image is {width:,}×{height:,} pixels; the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels. "
             "Resize it."
         )
+
+
+def sketch_input(label: str = "Drawing", **kwargs: Any) -> gr.Sketchpad:
+    """A `gr.Sketchpad` whose value is only its composite image, checked before it is decoded.
+
+    Gradio would decode the background and every layer the client sends (any number, any size)
+    and keep canvases sent as blobs in memory until they are submitted. This one checks the
+    composite's bytes and pixel count from its header, decodes nothing else, keeps at most
+    `MAX_PENDING_DRAWINGS` unsubmitted canvases (composites only), and refuses a layer index past
+    `MAX_DRAWING_LAYERS`. The app's function gets `{"composite": image, "background": None,
+    "layers": []}` (image as `type` says), or None.
+
+    A configured instance, not a subclass (see `image_input`).
+    """
+    component = gr.Sketchpad(label=label, **kwargs)
+    plain_accept = component.accept_blobs
+    pending = component.blob_storage
+
+    def accept_blobs(data: Any) -> Any:
+        kind = str(data.data.get("type"))
+        index = data.data.get("index")
+        if index not in (None, "", "null") and (not str(index).isdigit() or int(index) >= MAX_DRAWING_LAYERS):
+            raise _refuse(f"A drawing has at most {MAX_DRAWING_LAYERS} layers.")
+        if kind != "composite":
+            return None  # only the composite is ever read
+        content = data.files[0][1] if data.files else b""
+        if len(content) > MAX_IMAGE_BYTES:
+            raise _refuse(f"The drawing is {len(content) / 2**20:.0f} MB; the limit is {MAX_IMAGE_BYTES // 2**20} MB.")
+        _check_image_header(io.BytesIO(content))
+        while len(pending) >= MAX_PENDING_DRAWINGS:  # the oldest canvas nobody submitted
+            pending.pop(next(iter(pending)))
+        return plain_accept(data)
+
+    accept_blobs._is_server_fn = True  # type: ignore[attr-defined]
+    component.accept_blobs = accept_blobs  # type: ignore[method-assign]
+
+    def preprocess(payload: Any) -> Any:
+        if payload is None:
+            return None
+        composite: Any = None
+        if payload.id is not None:
+            blobs = pending.pop(payload.id, None)
+            composite = blobs.composite if blobs is not None else None
+        elif isinstance(payload.composite, FileData):
+            _check_image_file(payload.composite.path)
+            composite = payload.composite
+        if composite is None:
+            return {"background": None, "layers": [], "composite": None}
+        try:
+            image = component.convert_and_format_image(composite, flatten_on_white=True)
+        except gr.Error:
+            raise
+        except Exception:
+            raise _refuse("The drawing is corrupt or truncated: draw it again.") from None
+        return {"background": None, "layers": [], "composite": image}
+
+    component.preprocess = preprocess  # type: ignore[method-assign]
+    return component
 
 
 def _accept_batched_validation() -> None:

@@ -27,25 +27,36 @@ def picture(grid: np.ndarray) -> np.ndarray:
     return np.kron(shades, np.ones((20, 20))).astype(np.uint8)
 
 
-@shared.gpu(duration=10)
 def read_drawing(sketch: dict | None) -> tuple[dict[str, float], np.ndarray]:
     """Probabilities of each digit for a drawing, and the grid the model saw."""
+    with shared.as_user_error():  # on the CPU, before any GPU time is asked for
+        grid = grid_of(sketch)
+    return read_grid(grid)
+
+
+def grid_of(sketch: dict | None) -> np.ndarray:
+    """The 8×8 grid of a drawing (the model's own preprocessing), or an InputError saying why not."""
     image = sketch.get("composite") if isinstance(sketch, dict) else sketch
     if image is None:
-        raise gr.Error("Draw a digit first.", print_exception=False)
-    grid = model.grid_from_image(np.asarray(image))
+        raise shared.InputError("Draw a digit first.")
+    grid = model.grid_from_image(image)
     if grid is None:
-        raise gr.Error("The canvas is blank: draw a digit first.", print_exception=False)
+        raise shared.InputError("The canvas is blank: draw a digit first.")
     if np.mean(grid > 0) > MOSTLY_INK:
-        raise gr.Error("The canvas is mostly ink: clear it and draw one digit.", print_exception=False)
-    return scores(grid), picture(grid)
+        raise shared.InputError("The canvas is mostly ink: clear it and draw one digit.")
+    return grid
 
 
-@shared.gpu(duration=10)
 def read_example(number: float) -> tuple[dict[str, float], np.ndarray, str]:
     """Probabilities for held-out digit `number`, the grid, and its true label."""
     index = shared.check_whole_number(number, what="example number", low=0, high=len(grids) - 1)
-    return scores(grids[index]), picture(grids[index]), f"Labelled {labels[index]} in the dataset."
+    return (*read_grid(grids[index]), f"Labelled {labels[index]} in the dataset.")
+
+
+@shared.gpu(duration=10)
+def read_grid(grid: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
+    """Probabilities of each digit for an 8×8 grid, and the grid as a picture."""
+    return scores(grid), picture(grid)
 
 
 with shared.page(
@@ -56,9 +67,9 @@ with shared.page(
     with gr.Row():
         with gr.Column():
             with gr.Tab("Draw"):
-                sketch = gr.Sketchpad(
-                    label="Draw one digit",
-                    type="numpy",
+                sketch = shared.sketch_input(
+                    "Draw one digit",
+                    type="pil",
                     image_mode="RGBA",
                     canvas_size=(400, 400),
                     brush=gr.Brush(default_size=24, colors=["#000000"], color_mode="fixed"),

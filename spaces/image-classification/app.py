@@ -10,11 +10,17 @@ processor = shared.load_processor("image-classifier")
 examples = [row["image"] for row in shared.load_dataset("image-examples")]
 
 
-@shared.gpu(duration=20)
 def classify(image: object) -> dict[str, float]:
     """Top-5 ImageNet labels with their probabilities."""
-    if image is None:
-        raise gr.Error("Upload an image first.", print_exception=False)
+    with shared.as_user_error():  # on the CPU, before any GPU time is asked for
+        if image is None:
+            raise shared.InputError("Upload an image first.")
+    return top_labels(image)
+
+
+@shared.gpu(duration=20)
+def top_labels(image: object) -> dict[str, float]:
+    """The five most likely labels of a decoded image."""
     pixels = processor(images=image, return_tensors="pt")["pixel_values"].to(model.device, model.dtype)
     with torch.inference_mode():
         probabilities = model(pixel_values=pixels).logits.float().softmax(-1)[0].cpu()

@@ -14,11 +14,16 @@ embedder = shared.load_embedder("news-embedder")
 index = shared.load_vector_index("news-index", embedder=embedder)
 
 
-@shared.gpu(duration=10)
 def search(query: object, k: object) -> list[list[object]]:
     """Rank, cosine score, topic and text of the `k` passages closest to the query."""
-    text = shared.check_text(query, what="query")
+    text = shared.check_text(query, what="query")  # on the CPU, before any GPU time is asked for
     count = shared.check_whole_number(k, what="number of results", low=1, high=MAX_RESULTS)
+    return nearest(text, count)
+
+
+@shared.gpu(duration=10)
+def nearest(text: str, count: int) -> list[list[object]]:
+    """The `count` passages closest to `text` (checked already)."""
     hits = index.search(text, k=count)
     return [[rank, round(hit.score, 4), hit.record["topic"], hit.record["text"]] for rank, hit in enumerate(hits, 1)]
 

@@ -26,11 +26,12 @@ def recognize(samples: np.ndarray, timestamps: bool) -> dict:
 
 def transcribe(audio: str | None, timestamps: bool) -> tuple[str, list[list]]:
     """The transcript of a recording, and its timed segments when asked for."""
-    with shared.as_user_error():
+    with shared.as_user_error():  # decoded and checked on the CPU, before any GPU time is asked for
         samples = shared.read_speech(audio)
     result = recognize(samples, bool(timestamps))
-    if not result["text"]:
-        raise gr.Error("No speech was recognised in the recording.", print_exception=False)
+    with shared.as_user_error():
+        if not result["text"]:
+            raise shared.InputError("No speech was recognised in the recording.")
     return result["text"], result["segments"]
 
 

@@ -51,3 +51,30 @@ def wait_for_client(url: str, process: subprocess.Popen, *, timeout: float = 180
         except Exception:
             time.sleep(0.5)
     raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def call_raw(url: str, api_name: str, data: list[Any], *, timeout: float = 120) -> tuple[str, str]:
+    """Call an endpoint through Gradio's plain HTTP API with JSON as a hostile client writes it
+    (`\\ud800` escapes and all, which gradio_client cannot send); returns (last event, its data)."""
+    import json
+
+    import httpx
+
+    body = json.dumps({"data": data}).encode()  # ASCII JSON: lone surrogates travel as escapes
+    with httpx.Client(timeout=timeout) as http:
+        started = http.post(
+            f"{url}gradio_api/call/{api_name}", content=body, headers={"Content-Type": "application/json"}
+        )
+        if started.is_client_error:  # refused when it joined the queue (a validator, a full queue)
+            return "error", started.text
+        started.raise_for_status()
+        event, payload = "", ""
+        with http.stream("GET", f"{url}gradio_api/call/{api_name}/{started.json()['event_id']}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    event = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    payload = line.removeprefix("data: ")
+                    if event in ("complete", "error"):
+                        break
+    return event, payload

@@ -8,6 +8,7 @@ import re
 import pytest
 from gradio_client.exceptions import AppError
 
+from tests.harness.apps import call_raw
 from tests.spaces.conftest import save_screenshot
 
 DEMO = "chat"
@@ -81,13 +82,21 @@ def test_a_long_conversation_keeps_its_newest_turns(app):
         ("hi", {"temperature": 3}, "Value 3 is greater than maximum value 1.5"),
         ("hi", {"max_new_tokens": 100_000}, "Value 100000 is greater than maximum value 1024"),
         ("hi", {"max_new_tokens": 0}, "Value 0 is less than minimum value 16"),
+        ("hi", {"system": "s" * 8_001}, "The system prompt is 8,001 characters long; the limit is 8,000."),
     ],
     ids=["empty", "blank", "too-many-characters", "no-room-for-the-answer", "cold", "hot", "too-long-answer",
-         "no-answer"],
+         "no-answer", "long-system-prompt"],
 )  # fmt: skip
 def test_bad_requests_get_a_clear_message_and_the_app_keeps_serving(app, message, settings, error):
     with pytest.raises(AppError, match=re.escape(error)):
         ask(app, message, **settings)
+    assert ask(app, "Hi", max_new_tokens=16)[-1]
+
+
+def test_a_message_that_is_not_valid_unicode_gets_a_clear_message(app):
+    event, data = call_raw(app.url, "chat", ["hi \ud800", SYSTEM, 0.0, 16])
+
+    assert event == "error" and "The message holds characters that are not valid Unicode" in data
     assert ask(app, "Hi", max_new_tokens=16)[-1]
 
 

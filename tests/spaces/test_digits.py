@@ -129,3 +129,45 @@ def test_draw_and_read_in_the_browser(app, page):
     page.get_by_role("button", name="Read the drawing").click()
     expect(page.locator(".output-class")).not_to_be_empty(timeout=30_000)
     save_screenshot(page, DEMO)
+
+
+def test_a_huge_canvas_is_refused_from_its_header(app, tmp_path):
+    huge = tmp_path / "huge.png"
+    Image.new("L", (8_000, 6_000), 255).save(huge)  # 48 megapixels, small on disk
+
+    with pytest.raises(AppError, match=re.escape("The image is 8,000×6,000 pixels; the limit is 40 megapixels.")):
+        app.client.predict(sketch(huge), api_name="/read_drawing")
+
+
+def test_background_and_layers_are_never_decoded(app, tmp_path):
+    """Only the composite is read: a client cannot make the app decode a thousand layers."""
+    seven = handle_file(drawing(tmp_path, "seven", "seven"))
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"\x89PNG not really")
+    many = {"background": handle_file(corrupt), "layers": [handle_file(corrupt)] * 1_000, "composite": seven}
+
+    scores, _ = app.client.predict(many, api_name="/read_drawing")
+
+    assert scores["label"] == "7"
+
+
+def test_canvases_sent_but_never_submitted_are_bounded(app):
+    import io
+    from types import SimpleNamespace
+
+    from shared.ui import MAX_DRAWING_LAYERS, MAX_PENDING_DRAWINGS
+
+    component = app.module.sketch
+    buffer = io.BytesIO()
+    Image.new("RGBA", (40, 40)).save(buffer, format="PNG")
+    png = buffer.getvalue()
+    for number in range(MAX_PENDING_DRAWINGS + 10):
+        component.accept_blobs(
+            SimpleNamespace(data={"type": "composite", "index": None, "id": f"x{number}"}, files=[("c", png)])
+        )
+    assert len(component.blob_storage) <= MAX_PENDING_DRAWINGS
+    with pytest.raises(Exception, match=f"at most {MAX_DRAWING_LAYERS} layers"):
+        component.accept_blobs(
+            SimpleNamespace(data={"type": "layer", "index": "1000000000", "id": "y"}, files=[("c", png)])
+        )
+    component.blob_storage.clear()

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from gradio_client.exceptions import ValidationError
 
+from tests.harness.apps import call_raw
 from tests.spaces.conftest import save_screenshot
 
 DEMO = "sentiment"
@@ -73,6 +74,12 @@ def test_bad_text_gets_a_clear_message_and_the_app_keeps_serving(app, bad, messa
 
     assert message in str(refused.value)
     assert set(scores(app.client.predict("fine", api_name="/classify"))) == {"POSITIVE", "NEGATIVE"}
+
+
+def test_text_that_is_not_valid_unicode_gets_a_clear_message(app):
+    event, data = call_raw(app.url, "classify", ["fine \ud800 text"])
+
+    assert event == "error" and "The text holds characters that are not valid Unicode: send UTF-8 text." in data
 
 
 def test_a_bad_request_does_not_fail_the_batch_it_arrives_with(app):

@@ -84,6 +84,10 @@ def test_other_audio_formats(app, clips, tmp_path, suffix):
     assert recall(transcript, text) >= 0.6, text
 
 
+def _beep(seconds: float, rate: int = 16_000) -> np.ndarray:
+    return (0.5 * np.sin(2 * np.pi * 1_000 * np.arange(int(seconds * rate)) / rate)).astype(np.float32)
+
+
 def _wav(path: Path, samples: np.ndarray, rate: int = 16_000) -> Path:
     soundfile.write(path, samples, rate, subtype="PCM_16")
     return path
@@ -100,7 +104,16 @@ def _wav(path: Path, samples: np.ndarray, rate: int = 16_000) -> Path:
          "The recording is silent: check the microphone, or upload another file."),
         (lambda d: _wav(d / "long.wav", np.zeros(8_000 * 601, dtype=np.float32), rate=8_000),
          "The recording is 10:01 long; the limit is 10:00: trim it and try again."),
+        (lambda d: _wav(d / "fast.wav", np.full(2_000, 0.1, dtype=np.float32), rate=2_000_003),
+         "The recording's sample rate is 2,000,003 Hz; this app takes 8,000 to 192,000 Hz"),
+        (lambda d: _wav(d / "wide.wav", np.full((8_000, 9), 0.1, dtype=np.float32)),
+         "The recording has 9 channels; the limit is 8: mix it down."),
+        (lambda d: _wav(d / "beep.wav", _beep(0.01)),
+         "The recording is 0.010 s long; record at least 0.1 s of speech."),
+        (lambda d: _wav(d / "beep-then-quiet.wav", np.concatenate([_beep(0.01), np.zeros(16_000 * 5, np.float32)])),
+         "No speech was recognised in the recording."),
     ],
+    ids=["not-audio", "empty", "silent", "too-long", "odd-rate", "many-channels", "too-short", "no-speech"],
 )  # fmt: skip
 def test_bad_audio_gets_a_clear_message_and_the_app_keeps_serving(app, clips, tmp_path, make, message):
     with pytest.raises(AppError, match=re.escape(message)):
@@ -153,3 +166,18 @@ def test_on_a_gpu_the_transcript_is_the_same(app, clips):
         recognizer.device = torch.device("cpu")
     assert recall(transcript, on_gpu["text"]) >= 0.7
     assert words(on_gpu["text"]) == words(on_cpu["text"])
+
+
+def test_an_upload_over_the_size_limit_is_refused_before_it_is_read(app, clips, tmp_path):
+    from shared.limits import MAX_AUDIO_BYTES
+
+    import httpx
+
+    big = tmp_path / "big.wav"
+    with open(big, "wb") as file:
+        file.truncate(MAX_AUDIO_BYTES + 1)
+    with open(big, "rb") as file:
+        answer = httpx.post(f"{app.url}gradio_api/upload", files={"files": ("big.wav", file)}, timeout=60)
+
+    assert answer.status_code == 413
+    assert app.client.predict(handle_file(clips[0][0]), False, api_name="/transcribe")[0]

@@ -1,0 +1,32 @@
+"""Checks of what a user sent, without Gradio: each returns the usable value or raises a one-line
+`InputError` that names the limit (`shared.limits`). `shared.ui` shows them in the page; code
+that runs without Gradio (prompt building, decoding) raises them as they are.
+"""
+
+from __future__ import annotations
+
+from shared.errors import InputError
+from shared.limits import MAX_TEXT_CHARS
+
+
+def text_of(value: object, *, what: str = "text", max_chars: int = MAX_TEXT_CHARS) -> str:
+    """`value` stripped, or an `InputError` saying why it cannot be used (`check_text` without Gradio).
+
+    Raises:
+        InputError: not a string, empty, only whitespace, longer than `max_chars`, or not valid
+            Unicode (an unpaired surrogate, which JSON can carry and no tokenizer takes).
+    """
+    if value is None:
+        raise InputError(f"Enter some {what} first.")
+    if not isinstance(value, str):
+        raise InputError(f"The {what} must be a string, not {type(value).__name__}.")
+    if len(value) > max_chars:
+        raise InputError(f"The {what} is {len(value):,} characters long; the limit is {max_chars:,}. Shorten it.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"The {what} holds characters that are not valid Unicode: send UTF-8 text.") from None
+    text = value.strip()
+    if not text:
+        raise InputError(f"Enter some {what} first.")
+    return text

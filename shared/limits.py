@@ -1,0 +1,44 @@
+"""Every limit on what a public demo takes, in one place.
+
+A Space is open to anyone: each input has a stated limit per kind (bytes, pixels, seconds, sample
+rate, channels, characters, tokens) that is checked from headers and metadata first, before the
+input is decoded and before any GPU time is booked, and a refusal is one line that names the
+limit. Each app's queue is bounded too, so a flood of requests gets "busy, try again" rather
+than unbounded memory. README.md ("Limits") lists them; each is a test in `tests/shared/`.
+
+Only the standard library is imported here.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------------- text
+MAX_TEXT_CHARS = 5_000  # a sentence to classify, a search query
+MAX_CHAT_MESSAGE_CHARS = 8_000  # one chat message or system prompt
+# Characters one token of the chat models ever covers: turns older than the window could hold even
+# at this rate are dropped before any tokenisation, so a huge history costs nothing to trim.
+MAX_CHARS_PER_TOKEN = 32
+
+# ---------------------------------------------------------------------- images and drawings
+MAX_IMAGE_BYTES = 20 * 2**20
+MAX_IMAGE_PIXELS = 40_000_000  # width × height, read from the file's header before decoding
+# A drawing is scaled so that its longer side is at most this before any per-pixel work.
+DRAWING_WORKING_SIDE = 512
+
+# ---------------------------------------------------------------------- audio
+MAX_AUDIO_BYTES = 128 * 2**20  # 10 minutes of 48 kHz stereo WAV fits
+MAX_AUDIO_SECONDS = 10 * 60
+MIN_AUDIO_SECONDS = 0.1
+MIN_SAMPLE_RATE = 8_000
+MAX_SAMPLE_RATE = 192_000
+MAX_CHANNELS = 8
+MAX_AUDIO_SAMPLES = 10 * 60 * 96_000 * 2  # frames × channels decoded: 10 minutes of 96 kHz stereo
+# Whisper writes at most this many tokens per second of audio (fast speech is ~5; timestamps add
+# a few), plus a few for the prompt: a clip cannot make it write until its 448-token limit.
+SPEECH_TOKENS_PER_SECOND = 8
+SPEECH_EXTRA_TOKENS = 8
+
+# ---------------------------------------------------------------------- requests and queues
+MAX_REQUEST_BYTES = 2 * 2**20  # any request body but a file upload (JSON of every input)
+MAX_UPLOAD_BYTES = MAX_AUDIO_BYTES  # Gradio's max_file_size: no app takes a larger file
+QUEUE_SIZE = 32  # requests waiting per app; one more gets "the queue is full", at once
+CONCURRENCY = 1  # requests of one event running at once (the CPU or GPU is the bottleneck)

@@ -1,0 +1,108 @@
+"""`shared.page` bounds every app: a flood gets "the queue is full" at once, request bodies and
+uploads over their limits are refused before they are read, and each event runs one at a time."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import shared
+from shared import limits
+from shared import ui as shared_ui
+
+import gradio as gr
+import httpx
+import pytest
+from gradio_client import Client
+
+from tests.harness.apps import running
+
+RELEASE = threading.Event()
+
+
+def wait_for_release(text: str) -> str:
+    RELEASE.wait(30)
+    return text.upper()
+
+
+@pytest.fixture
+def blocking_app(monkeypatch):
+    monkeypatch.setattr(shared_ui, "QUEUE_SIZE", 2)
+    RELEASE.clear()
+    with shared.page("Bounds", "A page that holds every request until released.", uses=[]) as demo:
+        box = gr.Textbox()
+        out = gr.Textbox()
+        box.submit(wait_for_release, box, out, api_name="hold")
+    with running(demo) as url:
+        yield demo, url
+    RELEASE.set()
+
+
+def test_every_event_runs_one_at_a_time_in_a_bounded_queue(blocking_app):
+    demo, _ = blocking_app
+    assert demo._queue.max_size == 2
+    assert demo._queue.default_concurrency_limit == limits.CONCURRENCY
+    assert all(fn.concurrency_limit == "default" for fn in demo.fns.values() if fn.queue)
+
+
+def test_a_flood_gets_the_queue_is_full_at_once_and_the_rest_are_answered(blocking_app):
+    _, url = blocking_app
+    client = Client(url, verbose=False, download_files=False, analytics_enabled=False)
+    jobs = []
+    for number in range(6):
+        jobs.append(client.submit(f"r{number}", api_name="/hold"))
+        time.sleep(0.2)  # in order: one running, two waiting, the rest refused
+    refused = []
+    for job in jobs[3:]:
+        with pytest.raises(Exception) as error:  # noqa: PT011 - gradio_client's error type varies by how it failed
+            job.result(timeout=10)
+        refused.append(str(error.value))
+    RELEASE.set()
+
+    assert [job.result(timeout=30) for job in jobs[:3]] == ["R0", "R1", "R2"]
+    assert all("Queue is full" in message for message in refused), refused
+
+
+def test_a_request_body_over_the_limit_is_refused_before_it_is_read(blocking_app):
+    _, url = blocking_app
+    body = b'{"data": ["' + b"x" * (limits.MAX_REQUEST_BYTES + 1) + b'"], "fn_index": 0, "session_hash": "s"}'
+
+    answer = httpx.post(f"{url}gradio_api/queue/join", content=body, headers={"Content-Type": "application/json"})
+
+    assert answer.status_code == 413
+    assert answer.text == "Request body too large: the limit is 2 MB."
+
+
+def test_a_streamed_body_over_the_limit_is_cut_off(blocking_app):
+    _, url = blocking_app
+
+    def chunks():
+        for _ in range(4):
+            yield b"x" * (limits.MAX_REQUEST_BYTES // 2)
+
+    answer = httpx.post(f"{url}gradio_api/queue/join", content=chunks(), headers={"Content-Type": "application/json"})
+
+    assert answer.status_code == 413
+
+
+def test_an_app_without_file_inputs_takes_no_large_upload(blocking_app, tmp_path):
+    demo, url = blocking_app
+    assert shared_ui.upload_limit_of(demo) == limits.MAX_REQUEST_BYTES
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"\0" * (limits.MAX_REQUEST_BYTES + 100_000))
+
+    with open(big, "rb") as file:
+        answer = httpx.post(f"{url}gradio_api/upload", files={"files": ("big.bin", file)})
+
+    assert answer.status_code == 413
+
+
+def test_the_upload_limit_is_the_largest_file_an_input_takes():
+    with shared.page("Files", "Inputs of each kind.", uses=[]) as audio_page:
+        gr.Audio(type="filepath")
+        gr.Image()
+    with shared.page("Images", "An image input.", uses=[]) as image_page:
+        shared.image_input()
+
+    assert shared_ui.upload_limit_of(audio_page) == limits.MAX_AUDIO_BYTES
+    assert shared_ui.upload_limit_of(image_page) == limits.MAX_IMAGE_BYTES
