@@ -21,6 +21,9 @@ MAX_CHARS_PER_TOKEN = 32
 # ---------------------------------------------------------------------- images and drawings
 MAX_IMAGE_BYTES = 20 * 2**20
 MAX_IMAGE_PIXELS = 40_000_000  # width × height, read from the file's header before decoding
+# An image is brought to at most this a side as it is decoded (JPEGs decode at that scale
+# directly); the image models see 224 px.
+IMAGE_WORKING_SIDE = 1_024
 # A drawing is scaled so that its longer side is at most this before any per-pixel work.
 DRAWING_WORKING_SIDE = 512
 
@@ -40,5 +43,5 @@ SPEECH_EXTRA_TOKENS = 8
 # ---------------------------------------------------------------------- requests and queues
 MAX_REQUEST_BYTES = 2 * 2**20  # any request body but a file upload (JSON of every input)
 MAX_UPLOAD_BYTES = MAX_AUDIO_BYTES  # Gradio's max_file_size: no app takes a larger file
-QUEUE_SIZE = 32  # requests waiting per app; one more gets "the queue is full", at once
+QUEUE_SIZE = 64  # requests waiting per app; one more gets "the queue is full", at once
 CONCURRENCY = 1  # requests of one event running at once (the CPU or GPU is the bottleneck)

@@ -17,6 +17,7 @@ import functools
 import html
 import io
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -26,6 +27,7 @@ from shared.hub import entry, hub_link, is_stand_in
 from shared.inputs import text_of
 from shared.limits import (
     CONCURRENCY,
+    IMAGE_WORKING_SIDE,
     MAX_AUDIO_BYTES,
     MAX_IMAGE_BYTES,
     MAX_IMAGE_PIXELS,
@@ -270,37 +272,58 @@ class _ImagePayload(ImageData):
 def image_input(label: str = "Image", **kwargs: Any) -> gr.Image:
     """A `gr.Image` (PIL, RGB) that refuses non-images, corrupt and huge images with a message.
 
+    The file's size and its header's pixel count are checked before anything is decoded; then
+    only its first frame is decoded, turned upright (EXIF), converted to `image_mode` and brought
+    to at most `IMAGE_WORKING_SIDE` pixels a side (a JPEG decodes at that scale directly), so a
+    large photo costs a fraction of its full size.
+
     A configured instance, not a subclass: Gradio writes a `.pyi` file next to the module of
     every Component subclass, which a read-only Space cannot take.
 
     Args:
         label: Label of the component.
-        **kwargs: Passed to `gr.Image`.
+        **kwargs: Passed to `gr.Image` (`type` "pil" or "numpy").
     """
     kwargs.setdefault("type", "pil")
     kwargs.setdefault("image_mode", "RGB")
+    if kwargs["type"] not in ("pil", "numpy"):
+        raise ValueError(f"image_input gives 'pil' or 'numpy' images, not {kwargs['type']!r}")
     component = gr.Image(label=label, **kwargs)
     component.data_model = _ImagePayload
-    plain_preprocess = component.preprocess
 
     def preprocess(payload: ImageData | None) -> Any:
         if payload is None:
             return None
-        _check_image_file(payload.path)
-        from PIL import Image
-
-        try:
-            image = plain_preprocess(payload)
-            if isinstance(image, Image.Image):
-                image.load()
-        except gr.Error:
-            raise
-        except Exception:
-            raise _refuse("The image is corrupt or truncated: upload it again or try another file.") from None
-        return image
+        image = _decode_image(payload.path, mode=component.image_mode or "RGB")
+        return image if component.type == "pil" else _as_array(image)
 
     component.preprocess = preprocess  # type: ignore[method-assign]
     return component
+
+
+def _decode_image(path: str | None, *, mode: str) -> Any:
+    from PIL import Image, ImageOps
+
+    if not path or not os.path.isfile(path):
+        raise _refuse("Upload an image first.")
+    _check_image_file(path)
+    try:
+        with Image.open(path) as picture:
+            picture.draft(mode, (IMAGE_WORKING_SIDE, IMAGE_WORKING_SIDE))  # a JPEG decodes at that scale
+            picture.thumbnail((IMAGE_WORKING_SIDE, IMAGE_WORKING_SIDE))  # in place: no full-size copy
+            image = ImageOps.exif_transpose(picture)  # a new (small) image, upright
+        image = image.convert(mode) if image.mode != mode else image
+    except gr.Error:
+        raise
+    except Exception:
+        raise _refuse("The image is corrupt or truncated: upload it again or try another file.") from None
+    return image
+
+
+def _as_array(image: Any) -> Any:
+    import numpy as np
+
+    return np.asarray(image)
 
 
 def _check_image_file(path: str | None) -> None:
@@ -318,18 +341,18 @@ def _check_image_header(file: Any) -> None:
     """Refuse an image whose header says it is too large (or that has no readable header)."""
     from PIL import Image
 
+    limit = f"the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels. Resize it."
     try:
         with Image.open(file) as probe:
             width, height = probe.size
-    except Image.DecompressionBombError:
-        width = height = MAX_IMAGE_PIXELS  # far beyond the limit: PIL refused to open it
+    except Image.DecompressionBombError as bomb:  # PIL's own, far larger limit: it names only the count
+        found = re.search(r"\((\d+) pixels\)", str(bomb))
+        pixels = f"{int(found.group(1)):,} pixels" if found else "far too large"
+        raise _refuse(f"The image is {pixels}; {limit}") from None
     except Exception:
         raise _refuse("That file is not an image this app can read: upload a PNG, JPEG or WebP.") from None
     if width * height > MAX_IMAGE_PIXELS:
-        raise _refuse(
-            f"The image is {width:,}×{height:,} pixels; the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels. "
-            "Resize it."
-        )
+        raise _refuse(f"The image is {width:,}×{height:,} pixels; {limit}")
 
 
 def sketch_input(label: str = "Drawing", **kwargs: Any) -> gr.Sketchpad:
