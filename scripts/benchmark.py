@@ -18,9 +18,7 @@ import argparse
 import json
 import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,8 +32,9 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from scripts._benchmark.running import AppProcess
 from scripts._sandbox.texts import REVIEWS
-from scripts.local_hub import LocalHub, free_port
+from scripts.local_hub import LocalHub
 from scripts.sandbox import seed
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -57,39 +56,13 @@ class Result:
     p95_ms: float
 
 
-class RunningApp:
-    """`python app.py` on a free port; `first_prediction_s` is spawn → first answer."""
+class RunningApp(AppProcess):
+    """The app on a free port; `first_prediction_s` is spawn → first answer."""
 
     def __init__(self, app: Path, env: dict[str, str]) -> None:
-        from gradio_client import Client
-
-        self.port = free_port()
-        started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, app.name], cwd=app.parent, env={**env, "GRADIO_SERVER_PORT": str(self.port)},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        self.url = f"http://127.0.0.1:{self.port}/"
-        deadline = started + 300
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{app} exited: {self.process.stderr.read()[-2000:]}")
-            try:
-                self.client = Client(self.url, verbose=False, download_files=False, analytics_enabled=False)
-                break
-            except Exception:  # not listening yet
-                if time.perf_counter() > deadline:
-                    raise
-                time.sleep(0.05)
+        super().__init__(app, env)
         self.client.predict("warm up", api_name="/classify")
-        self.first_prediction_s = time.perf_counter() - started
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        self.first_prediction_s = time.perf_counter() - self.started
 
 
 def _predict(http: Any, url: str, text: str) -> None:

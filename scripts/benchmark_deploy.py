@@ -136,8 +136,7 @@ def run(latency: float) -> list[Measure]:
 
         def suite() -> None:
             # As cold as a fresh `python scripts/deploy.py`: staging above must not have warmed it.
-            staging._PARSED.clear()
-            staging._top_levels.cache_clear()
+            staging.reset_caches()
             results = deploy(namespace="bench-suite", token=token)
             failed = [f"{r.name}: {r.error}" for r in results if not r.ok]
             if failed:

@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,7 +31,8 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts._benchmark.hostile import Case, Demo, corpus
-from scripts.local_hub import LocalHub, free_port
+from scripts._benchmark.running import AppProcess
+from scripts.local_hub import LocalHub
 from scripts.sandbox import sandbox_registry, seed
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -72,30 +71,11 @@ class Outcome:
     serving: bool
 
 
-class _App:
-    """`python app.py` of a demo on a free port, with a memory sampler."""
+class _App(AppProcess):
+    """A demo's `python app.py`, with a memory sampler."""
 
     def __init__(self, demo: str, env: dict[str, str]) -> None:
-        from gradio_client import Client
-
-        app = REPO_ROOT / "spaces" / demo / "app.py"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.process = subprocess.Popen(
-            [sys.executable, app.name], cwd=app.parent, env={**env, "GRADIO_SERVER_PORT": str(self.port)},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 300
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{demo} exited: {self.process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                self.client = Client(self.url, verbose=False, download_files=False, analytics_enabled=False)
-                break
-            except Exception:  # not listening yet
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        super().__init__(REPO_ROOT / "spaces" / demo / "app.py", env)
         self._peak = 0
         self._sampling = False
         self.flood_seconds = 0.0
@@ -127,13 +107,6 @@ class _App:
             return max(0, max(self._peak, self.rss()) - before) / 2**20
 
         return stop
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 class _Files:

@@ -26,7 +26,7 @@ from shared.catalog import APP_FILE, CARD_FILE, CATALOG_FILE, SETTINGS_FILE, Cat
 from shared.registry import Entry, Registry
 
 from scripts._deploy.errors import RefusedError
-from scripts._deploy.secrets import check_bundle, check_variables, parse_python, where
+from scripts._deploy.secrets import check_bundle, check_variables, forget_parsed, parse_python, where
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPACE_PYTHON = "3.12"
@@ -253,6 +253,12 @@ def _card_body(readme: Path) -> str:
 
 def _parse(text: str) -> ast.Module:
     return parse_python(text)
+
+
+def reset_caches() -> None:
+    """Forget what staging learnt (parsed sources, installed distributions): the next deploy is cold."""
+    forget_parsed()
+    _top_levels.cache_clear()
 
 
 def git_blob_id(content: bytes) -> str:

@@ -1,0 +1,55 @@
+"""A demo running as `python app.py` in its own process, as the benchmarks measure it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from scripts.local_hub import free_port
+
+
+class AppProcess:
+    """`python app.py` on a free port, and a `gradio_client.Client` of it once it answers.
+
+    Args:
+        app: The app file (run in its own folder, as on a Space).
+        env: The process's environment.
+        timeout: Seconds it may take to answer.
+
+    Raises:
+        RuntimeError: the app exited before it answered.
+    """
+
+    def __init__(self, app: Path, env: dict[str, str], *, timeout: float = 300) -> None:
+        from gradio_client import Client
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, app.name], cwd=app.parent, env={**env, "GRADIO_SERVER_PORT": str(self.port)},
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = self.started + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{app} exited: {self.process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
+            try:
+                self.client: Any = Client(self.url, verbose=False, download_files=False, analytics_enabled=False)
+                break
+            except Exception:  # not listening yet
+                if time.perf_counter() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Ctrl-C, as a user stops it; killed if it has not ended within 30 s."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
