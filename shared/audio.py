@@ -35,7 +35,6 @@ from shared.limits import (
 )
 
 SAMPLE_RATE = 16_000  # what Whisper (and most speech models) were trained on
-MAX_SECONDS = MAX_AUDIO_SECONDS
 SILENCE = 1e-4  # peak amplitude below which a recording holds nothing to transcribe
 READABLE = "WAV, FLAC, OGG or MP3"
 _FORMATS = {"WAV", "WAVEX", "RF64", "W64", "FLAC", "OGG", "MP3", "AIFF"}  # libsndfile's names
@@ -48,7 +47,7 @@ _BLOCK_FRAMES = 1 << 16
 NO_SPEECH_THRESHOLD = 0.6
 
 
-def read_speech(path: str | os.PathLike[str] | None, *, max_seconds: float = MAX_SECONDS) -> Any:
+def read_speech(path: str | os.PathLike[str] | None, *, max_seconds: float = MAX_AUDIO_SECONDS) -> Any:
     """The recording at `path` as float32 mono samples at `SAMPLE_RATE`.
 
     Args:

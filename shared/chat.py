@@ -18,8 +18,6 @@ from shared.errors import InputError, RegistryError
 from shared.inputs import text_of
 from shared.limits import MAX_CHARS_PER_TOKEN, MAX_CHAT_MESSAGE_CHARS
 
-MAX_MESSAGE_CHARS = MAX_CHAT_MESSAGE_CHARS
-
 
 def message_text(content: Any) -> str:
     """The text of one chat message's content, whatever shape Gradio gave it.
@@ -86,8 +84,10 @@ class Chat:
         text = message_text(message).strip()
         if not text:
             raise InputError("Type a message first.")
-        text = text_of(text, what="message", max_chars=MAX_MESSAGE_CHARS)
-        system = text_of(system, what="system prompt", max_chars=MAX_MESSAGE_CHARS) if str(system or "").strip() else ""
+        text = text_of(text, what="message", max_chars=MAX_CHAT_MESSAGE_CHARS)
+        system = (
+            text_of(system, what="system prompt", max_chars=MAX_CHAT_MESSAGE_CHARS) if str(system or "").strip() else ""
+        )
         turns = _recent_turns(history, max_chars=self.context_tokens * MAX_CHARS_PER_TOKEN)
         head = [{"role": "system", "content": system}] if system else []
         budget = self.context_tokens - max_new_tokens
