@@ -89,9 +89,9 @@ class SpaceResult:
         name: The demo (folder) name.
         repo_id: The Space.
         url: Its page on the Hub.
-        status: `created`, `updated`, `unchanged`, `rolled back`, `completed` (an earlier deploy that
-            stopped after its commit was tagged and its settings applied), `would create`, `would
-            update`, `refused`, `failed` or `interrupted`.
+        status: `created`, `updated`, `unchanged`, `rolled back`, `completed` (an earlier deploy had
+            stopped after its commit: this run applied its settings and tagged it), `would create`,
+            `would update`, `refused`, `failed` or `interrupted`.
         commit: The Space's commit after the deploy (the new one, or its head when unchanged).
         tag: The deploy tag, when a commit was made.
         plan: What was (or would be) done.
