@@ -128,7 +128,7 @@ def _decode_mono_16k(path: str, *, rate: int, max_frames: int) -> tuple[Any, flo
     import soundfile
 
     ratio = Fraction(SAMPLE_RATE, rate).limit_denominator(_MAX_RATIO_TERM)
-    resampler = _StreamResampler(ratio.numerator, ratio.denominator)
+    resampler = _StreamResampler(ratio.numerator, ratio.denominator) if ratio != 1 else None
     pieces, peak, read = [], 0.0, 0
     with soundfile.SoundFile(path) as audio:
         while True:
@@ -143,8 +143,9 @@ def _decode_mono_16k(path: str, *, rate: int, max_frames: int) -> tuple[Any, flo
                 )
             mono = block[:, 0] if block.shape[1] == 1 else block.mean(axis=1, dtype=np.float32)
             peak = max(peak, float(np.abs(mono).max(initial=0.0)))
-            pieces.extend(resampler.push(mono))
-    pieces.extend(resampler.finish())
+            pieces.extend(resampler.push(mono) if resampler else [mono])
+    if resampler:
+        pieces.extend(resampler.finish())
     samples = np.concatenate(pieces).astype(np.float32, copy=False) if pieces else np.zeros(0, np.float32)
     return samples, peak
 
@@ -158,41 +159,35 @@ class _StreamResampler:
     """
 
     def __init__(self, up: int, down: int) -> None:
+        import numpy as np
+        from scipy.signal import firwin
+
         self.up, self.down = up, down
         # resample_poly's own filter, designed once: it spans 10·max(up, down) upsampled samples
         # either side of each output.
         half = 10 * max(up, down)
-        self._filter = None
-        if up != down:
-            from scipy.signal import firwin
-
-            self._filter = firwin(2 * half + 1, 1.0 / max(up, down), window=("kaiser", 5.0))
+        self._filter = firwin(2 * half + 1, 1.0 / max(up, down), window=("kaiser", 5.0))
         self.margin = down * math.ceil((math.ceil(half / up) + 1) / down)
-        self._pending: list[Any] = []
-        self._pending_len = 0
-        self._start = 0  # index (input samples) of the first pending sample in the signal
+        self._buffer = np.zeros(0, np.float32)
+        self._start = 0  # index (input samples) of the buffer's first sample in the signal
         self._emitted_from = 0  # index (input samples) up to which output has been emitted
 
     def push(self, samples: Any) -> Iterator[Any]:
-        if self.up == self.down:
-            yield samples
-            return
-        self._pending.append(samples)
-        self._pending_len += len(samples)
-        yield from self._drain(final=False)
+        """Output for as much of the signal as has a full right margin now."""
+        import numpy as np
+
+        self._buffer = np.concatenate([self._buffer, samples])
+        return self._drain(final=False)
 
     def finish(self) -> Iterator[Any]:
-        if self.up == self.down:
-            return iter(())
+        """The rest of the output (the signal has ended)."""
         return self._drain(final=True)
 
     def _drain(self, *, final: bool) -> Iterator[Any]:
         import numpy as np
         from scipy.signal import resample_poly
 
-        if not self._pending:
-            return
-        buffer = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
+        buffer = self._buffer
         end = self._start + len(buffer)
         # Emit output for input [emit_from, emit_to): whole `down` periods with a full right margin.
         emit_to = (
@@ -208,8 +203,7 @@ class _StreamResampler:
             yield out[skip : skip + count].astype(np.float32, copy=False)
             self._emitted_from = emit_to
         keep_from = max(self._start, self._emitted_from - self.margin)
-        rest = buffer[keep_from - self._start :]
-        self._pending, self._pending_len, self._start = ([rest] if len(rest) else []), len(rest), keep_from
+        self._buffer, self._start = buffer[keep_from - self._start :], keep_from
 
 
 def _clock(seconds: float) -> str:

@@ -42,6 +42,5 @@ SPEECH_EXTRA_TOKENS = 8
 
 # ---------------------------------------------------------------------- requests and queues
 MAX_REQUEST_BYTES = 2 * 2**20  # any request body but a file upload (JSON of every input)
-MAX_UPLOAD_BYTES = MAX_AUDIO_BYTES  # Gradio's max_file_size: no app takes a larger file
 QUEUE_SIZE = 64  # requests waiting per app; one more gets "the queue is full", at once
 CONCURRENCY = 1  # requests of one event running at once (the CPU or GPU is the bottleneck)

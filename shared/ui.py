@@ -295,7 +295,11 @@ def image_input(label: str = "Image", **kwargs: Any) -> gr.Image:
         if payload is None:
             return None
         image = _decode_image(payload.path, mode=component.image_mode or "RGB")
-        return image if component.type == "pil" else _as_array(image)
+        if component.type == "pil":
+            return image
+        import numpy as np
+
+        return np.asarray(image)
 
     component.preprocess = preprocess  # type: ignore[method-assign]
     return component
@@ -320,27 +324,19 @@ def _decode_image(path: str | None, *, mode: str) -> Any:
     return image
 
 
-def _as_array(image: Any) -> Any:
-    import numpy as np
-
-    return np.asarray(image)
-
-
-def _check_image_file(path: str | None) -> None:
+def _check_image_file(path: str) -> None:
     """Refuse files too big to decode safely, or that are no image at all, before decoding them."""
-    if not path or not os.path.isfile(path):
-        return
-    size = os.path.getsize(path)
-    if size > MAX_IMAGE_BYTES:
-        raise _refuse(f"The image file is {size / 2**20:.0f} MB; the limit is {MAX_IMAGE_BYTES // 2**20} MB.")
     with open(path, "rb") as file:
-        _check_image_header(file)
+        _check_image(file, size=os.path.getsize(path))
 
 
-def _check_image_header(file: Any) -> None:
-    """Refuse an image whose header says it is too large (or that has no readable header)."""
+def _check_image(file: Any, *, size: int) -> None:
+    """Refuse an image over the byte limit, or whose header says it is too large (or that has no
+    readable header)."""
     from PIL import Image
 
+    if size > MAX_IMAGE_BYTES:
+        raise _refuse(f"The image file is {size / 2**20:.0f} MB; the limit is {MAX_IMAGE_BYTES // 2**20} MB.")
     limit = f"the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels. Resize it."
     try:
         with Image.open(file) as probe:
@@ -379,9 +375,7 @@ def sketch_input(label: str = "Drawing", **kwargs: Any) -> gr.Sketchpad:
         if kind != "composite":
             return None  # only the composite is ever read
         content = data.files[0][1] if data.files else b""
-        if len(content) > MAX_IMAGE_BYTES:
-            raise _refuse(f"The drawing is {len(content) / 2**20:.0f} MB; the limit is {MAX_IMAGE_BYTES // 2**20} MB.")
-        _check_image_header(io.BytesIO(content))
+        _check_image(io.BytesIO(content), size=len(content))
         while len(pending) >= MAX_PENDING_DRAWINGS:  # the oldest canvas nobody submitted
             pending.pop(next(iter(pending)))
         return plain_accept(data)
@@ -397,11 +391,12 @@ def sketch_input(label: str = "Drawing", **kwargs: Any) -> gr.Sketchpad:
             blobs = pending.pop(payload.id, None)
             composite = blobs.composite if blobs is not None else None
         elif isinstance(payload.composite, FileData):
-            _check_image_file(payload.composite.path)
             composite = payload.composite
         if composite is None:
             return {"background": None, "layers": [], "composite": None}
         try:
+            if isinstance(composite, FileData):
+                _check_image_file(composite.path)
             image = component.convert_and_format_image(composite, flatten_on_white=True)
         except gr.Error:
             raise

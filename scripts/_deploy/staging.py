@@ -251,10 +251,6 @@ def _card_body(readme: Path) -> str:
     return RepoCard(readme.read_text("utf-8")).text
 
 
-def _parse(text: str) -> ast.Module:
-    return parse_python(text)
-
-
 def reset_caches() -> None:
     """Forget what staging learnt (parsed sources, installed distributions): the next deploy is cold."""
     forget_parsed()
@@ -273,7 +269,7 @@ def _uses(sources: Mapping[str, str], registry: Registry) -> list[Entry]:
     """The registry entries the demo's code names (every string constant that is a registry name)."""
     names: set[str] = set()
     for text in sources.values():
-        for node in ast.walk(_parse(text)):
+        for node in ast.walk(parse_python(text)):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in registry:
                 names.add(node.value)
     return [registry[name] for name in sorted(names)]
@@ -282,7 +278,7 @@ def _uses(sources: Mapping[str, str], registry: Registry) -> list[Entry]:
 def _check_direct_loads(name: str, sources: Mapping[str, str]) -> None:
     """Refuse Hub loads that bypass the registry: nothing would pin them."""
     for path, text in sources.items():
-        for node in ast.walk(_parse(text)):
+        for node in ast.walk(parse_python(text)):
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
@@ -298,7 +294,7 @@ def _check_direct_loads(name: str, sources: Mapping[str, str]) -> None:
 def _check_gpu_handler(name: str, sources: Mapping[str, str]) -> None:
     """ZeroGPU refuses to start an app with no GPU-decorated handler."""
     for text in sources.values():
-        for node in ast.walk(_parse(text)):
+        for node in ast.walk(parse_python(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for decorator in node.decorator_list:
                     target = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -378,7 +374,7 @@ def _top_levels() -> dict[str, list[str]]:
 
 
 def _imported_modules(text: str) -> Iterable[str]:
-    for node in ast.walk(_parse(text)):
+    for node in ast.walk(parse_python(text)):
         if isinstance(node, ast.Import):
             yield from (alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
