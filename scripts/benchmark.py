@@ -33,9 +33,8 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts._benchmark.running import AppProcess
-from scripts._sandbox.texts import REVIEWS
-from scripts.local_hub import LocalHub
-from scripts.sandbox import seed
+from scripts.hub_double import LocalHub
+from scripts.sandbox import REVIEWS, seed
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APPS = {

@@ -47,7 +47,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 from shared import compute
 
-from scripts._sandbox.smollm2 import SMOLLM2_CONFIGS
+from scripts.sandbox import SMOLLM2_CONFIGS
 
 METHODS = ("(a) generate", "(b) generate + streamer thread", "(c) TokenStreamer")
 HEADER = f"{'model':<8}{'method':<34}{'tok/s':>9}{'first token ms':>16}"

@@ -32,7 +32,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.local_hub import free_port  # imports no Hub client: HF_ENDPOINT can still be set
+from scripts.hub_double import free_port  # imports no Hub client: HF_ENDPOINT can still be set
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,7 +103,7 @@ def run(latency: float) -> list[Measure]:
 
     from scripts._deploy import staging
     from scripts.deploy import deploy
-    from scripts.local_hub import LocalHub
+    from scripts.hub_double import LocalHub
     from scripts.sandbox import sandbox_registry, seed
 
     print("Seeding the local Hub with the registry's stand-ins…", file=sys.stderr, flush=True)

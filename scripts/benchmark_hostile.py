@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 from scripts._benchmark.hostile import Case, Demo, corpus
 from scripts._benchmark.running import AppProcess
-from scripts.local_hub import LocalHub
+from scripts.hub_double import LocalHub
 from scripts.sandbox import sandbox_registry, seed
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from scripts.local_hub import LocalHub
+from scripts.hub_double import LocalHub
 from tests.harness import hub as hub_env
 from tests.harness import network
 

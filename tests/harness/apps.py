@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from scripts.local_hub import free_port
+from scripts.hub_double import free_port
 
 
 @contextmanager

@@ -24,7 +24,7 @@ REGISTRY = load_registry(DEFAULT_REGISTRY)
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
-    from scripts.local_hub import LocalHub
+    from scripts.hub_double import LocalHub
 
     hub = LocalHub(root=tmp_path_factory.mktemp("sandbox-hub"))
     first = seed(hub)
@@ -94,7 +94,7 @@ def test_the_index_records_the_revisions_it_was_built_from(sandbox):
 
 
 def test_an_entry_without_a_builder_is_a_clear_error(tmp_path, monkeypatch):
-    from scripts.local_hub import LocalHub
+    from scripts.hub_double import LocalHub
 
     (tmp_path / "r.yaml").write_text(
         "mystery-model:\n  type: model\n  repo: someone/mystery\n"
@@ -149,7 +149,7 @@ def test_an_unknown_demo_is_one_line(tmp_path):
 
 
 def test_an_own_dataset_is_built_from_entries_seeded_before(tmp_path):
-    from scripts.local_hub import LocalHub
+    from scripts.hub_double import LocalHub
 
     hub = LocalHub(root=tmp_path / "hub")
     assert {s.name for s in seed(hub, names=["news-embedder", "news-corpus"])} == {"news-embedder", "news-corpus"}

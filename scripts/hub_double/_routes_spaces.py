@@ -7,17 +7,17 @@ import json
 import re
 from typing import Any
 
-from . import spaces
-from .errors import (
+from . import _spaces as spaces
+from ._errors import (
     BadRequestError,
     NotFoundError,
 )
-from .handler import (
+from ._handler import (
     REPO,
     BaseHandler,
     route,
 )
-from .storage import (
+from ._storage import (
     RepoRecord,
     now_iso,
 )

@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import cards
-from .storage import Commit, RepoRecord, Storage
+from . import _cards as cards
+from ._storage import Commit, RepoRecord, Storage
 
 # Hardware flavors a Space can request (`SpaceHardware` in huggingface_hub).
 SPACE_HARDWARE = (

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from http.server import ThreadingHTTPServer
 
-from .handler import Account, HubConfig
-from .routes_discussions import DiscussionRoutes
-from .routes_files import FileRoutes
-from .routes_repos import RepoRoutes
-from .routes_spaces import SpaceRoutes
+from ._handler import Account, HubConfig
+from ._routes_discussions import DiscussionRoutes
+from ._routes_files import FileRoutes
+from ._routes_repos import RepoRoutes
+from ._routes_spaces import SpaceRoutes
 
 
 class RequestHandler(RepoRoutes, FileRoutes, DiscussionRoutes, SpaceRoutes):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .errors import (
+from ._errors import (
     BadRequestError,
     NotFoundError,
     UnauthorizedError,
 )
-from .handler import (
+from ._handler import (
     REPO,
     TYPES,
     URL_PREFIX,
@@ -18,7 +18,7 @@ from .handler import (
     route,
     stable_id,
 )
-from .storage import (
+from ._storage import (
     AddFile,
     AddLfsFile,
     DeleteFile,

@@ -1,6 +1,6 @@
 """Plumbing of the double's HTTP handler: routing, bodies, responses, auth and fault injection.
 
-The route groups (`routes_*.py`) subclass `BaseHandler`; `server.py` joins them into one handler.
+The route groups (`_routes_*.py`) subclass `BaseHandler`; `_server.py` joins them into one handler.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 
-from . import spaces
-from .errors import (
+from . import _spaces as spaces
+from ._errors import (
     BadRequestError,
     EntryNotFoundError,
     ForbiddenError,
@@ -35,15 +35,12 @@ from .errors import (
     RepoNotFoundError,
     UnauthorizedError,
 )
-from .faults import TRUNCATE, FaultPlan
-from .storage import (
+from ._faults import TRUNCATE, FaultPlan
+from ._storage import (
     RepoRecord,
     Storage,
     now_iso,
 )
-
-if TYPE_CHECKING:
-    from .server import LocalHubServer
 
 INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
 URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
@@ -139,6 +136,12 @@ class DroppedConnectionError(Exception):
     """Raised to close the socket without answering (fault injection)."""
 
 
+class ServesConfig(Protocol):
+    """What a handler needs of its server (`_server.LocalHubServer`): the Hub it serves."""
+
+    config: HubConfig
+
+
 class BaseHandler(BaseHTTPRequestHandler):
     """Plumbing shared by every route group: dispatch through `ROUTES`, bodies, responses, auth.
 
@@ -146,7 +149,7 @@ class BaseHandler(BaseHTTPRequestHandler):
     """
 
     protocol_version = "HTTP/1.1"
-    server: LocalHubServer
+    server: ServesConfig  # type: ignore[assignment]
     server_version = "LocalHub/1.0"
 
     # ------------------------------------------------------------------ plumbing

@@ -6,14 +6,15 @@ import json
 import urllib.parse
 from typing import Any
 
-from . import cards, spaces
-from .errors import (
+from . import _cards as cards
+from . import _spaces as spaces
+from ._errors import (
     BadRequestError,
     ConflictError,
     EntryNotFoundError,
     UnauthorizedError,
 )
-from .handler import (
+from ._handler import (
     INVALID_CREDENTIALS,
     REPO,
     TYPES,
@@ -23,8 +24,8 @@ from .handler import (
     route,
     stable_id,
 )
-from .routes_spaces import secret_key, secret_record, variable_record
-from .storage import (
+from ._routes_spaces import secret_key, secret_record, variable_record
+from ._storage import (
     REPO_TYPES,
     AddFile,
     AddLfsFile,

@@ -32,8 +32,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from . import cards, gitobjects
-from .errors import (
+from . import _cards as cards
+from . import _gitobjects as gitobjects
+from ._errors import (
     BadRequestError,
     ConflictError,
     EntryNotFoundError,

@@ -15,7 +15,7 @@ import pytest
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, get_session
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RepositoryNotFoundError
 
-from scripts._local_hub.handler import MAX_DRAINED_BODY, MAX_JSON_BODY
+from scripts.hub_double import MAX_DRAINED_BODY, MAX_JSON_BODY
 
 SECRET_FILE_TEXT = "this must never leave the machine"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfApi, hf_hub_download
 
-from scripts.local_hub import free_port
+from scripts.hub_double import free_port
 from tests.harness.hub import REPO_ROOT, subprocess_env
 
 SCRIPT = str(REPO_ROOT / "scripts" / "local_hub.py")

@@ -1,1 +1,0 @@
-"""Private implementation of the local Hub double; the public surface is `scripts.local_hub`."""
