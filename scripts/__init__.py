@@ -1,1 +1,6 @@
-"""Tools around the apps: deploying to Spaces, publishing models and data, the local Hub."""
+"""The suite's tools around the apps: deploy, publish, the local Hub double, the sandbox, benchmarks."""
+
+from pathlib import Path
+
+# The checkout: spaces/, shared/, requirements.txt and the sandbox's files are found from here.
+REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -32,11 +32,11 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from scripts import REPO_ROOT
 from scripts._benchmark.running import AppProcess
 from scripts.hub_double import LocalHub
 from scripts.sandbox import REVIEWS, seed
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 APPS = {
     "suite": REPO_ROOT / "spaces" / "sentiment" / "app.py",
     "naive": REPO_ROOT / "scripts" / "_benchmark" / "naive_sentiment.py",

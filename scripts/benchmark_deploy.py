@@ -32,9 +32,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from scripts import REPO_ROOT
 from scripts.hub_double import free_port  # imports no Hub client: HF_ENDPOINT can still be set
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -96,13 +95,10 @@ def run(latency: float) -> list[Measure]:
         HF_HUB_DISABLE_PROGRESS_BARS="1",
     )
     os.environ.pop("HF_TOKEN", None)
-    from shared.catalog import discover_spaces
-    from shared.registry import load_registry, registry_path
 
     from huggingface_hub import HfApi
 
-    from scripts._deploy import staging
-    from scripts.deploy import deploy
+    from scripts.deploy import deploy, forget_caches
     from scripts.hub_double import LocalHub
     from scripts.sandbox import sandbox_registry, seed
 
@@ -114,29 +110,23 @@ def run(latency: float) -> list[Measure]:
     log.touch()
     with _serve(workdir / "hub", port=port, token=token, latency=latency, log=log):
         api = HfApi(token=token)
-        sources = discover_spaces(staging.Suite().spaces_dir)
-        registry_file = registry_path()
         bundles = workdir / "bundles"
-        pins = staging.PinChecker(api)
-        for source in sources:
-            bundle = staging.stage(
-                source, registry=load_registry(registry_file), registry_file=registry_file, pins=pins
-            )
-            for path, content in bundle.files.items():
-                (bundles / source.name / path).parent.mkdir(parents=True, exist_ok=True)
-                (bundles / source.name / path).write_bytes(content)
+        planned = deploy(namespace="bench-baseline", token=token, dry_run=True)  # the very bundles it deploys
+        for result in planned:
+            for path, content in result.plan.files.items():
+                (bundles / result.name / path).parent.mkdir(parents=True, exist_ok=True)
+                (bundles / result.name / path).write_bytes(content)
+        sources = [result.name for result in planned]
 
         def baseline() -> None:
-            for source in sources:
-                repo_id = f"bench-baseline/{source.name}"
+            for name in sources:
+                repo_id = f"bench-baseline/{name}"
                 api.create_repo(repo_id, repo_type="space", space_sdk="gradio", exist_ok=True)
-                api.upload_folder(
-                    repo_id=repo_id, repo_type="space", folder_path=bundles / source.name, delete_patterns="*"
-                )
+                api.upload_folder(repo_id=repo_id, repo_type="space", folder_path=bundles / name, delete_patterns="*")
 
         def suite() -> None:
             # As cold as a fresh `python scripts/deploy.py`: staging above must not have warmed it.
-            staging.reset_caches()
+            forget_caches()
             results = deploy(namespace="bench-suite", token=token)
             failed = [f"{r.name}: {r.error}" for r in results if not r.ok]
             if failed:
@@ -175,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     measures = run(args.latency)
     from shared.catalog import discover_spaces
 
-    from scripts._deploy.staging import Suite
+    from scripts.deploy import Suite
 
     print(report(measures, latency=args.latency, spaces=len(discover_spaces(Suite().spaces_dir))))
     if args.json:

@@ -30,12 +30,12 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from scripts import REPO_ROOT
 from scripts._benchmark.hostile import Case, Demo, corpus
 from scripts._benchmark.running import AppProcess
 from scripts.hub_double import LocalHub
 from scripts.sandbox import sandbox_registry, seed
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 TIME_LIMIT = 10.0
 MEMORY_LIMIT_MB = 768
 # What each demo loads from the Hub (seeded before it starts).

@@ -33,41 +33,27 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 from shared.catalog import NAMESPACE_ENV, SpaceSource, catalog_entries, discover_spaces, space_hardware, space_url
 from shared.errors import SuiteError
-from shared.registry import Registry, load_registry, registry_path
+from shared.registry import SHA_PATTERN, Registry, load_registry, registry_path
 
 import httpx2
 
-from scripts._deploy.errors import (
-    DeployError,
-    DeployInterruptedError,
-    HubRequestError,
-    RefusedError,
-    SpaceStartError,
-)
-from scripts._deploy.hub import hub_failure, retrying_requests
-from scripts._deploy.secrets import check_bundle, check_variables
-from scripts._deploy.staging import Bundle, PinChecker, Suite, stage
-from scripts._deploy.sync import (
-    TAG_NOTE,
-    Plan,
-    apply_settings,
-    commit,
-    diff,
-    read_remote,
-    rejected_front_matter,
-    rollback_files,
-    tag,
-    unfinished_tag,
-)
+from scripts._deploy.apply import apply_plan
+from scripts._deploy.bundle import Suite, forget_caches, stage
+from scripts._deploy.errors import DeployError, DeployInterruptedError, RefusedError, SpaceStartError
+from scripts._deploy.pins import PinChecker
+from scripts._deploy.plan import TAG_NOTE, Plan, plan_deploy, plan_rollback
 from scripts._deploy.wait import wait_until_running
+from scripts.hub_client import HubRequestError, hub_failure, retrying_requests
 
 __all__ = [
     "DeployError",
     "DeployInterruptedError",
+    "HubRequestError",
     "RefusedError",
     "SpaceResult",
     "Suite",
     "deploy",
+    "forget_caches",
     "format_plan",
     "main",
     "summary_table",
@@ -330,7 +316,7 @@ def _source_commit(root: Path, sources: Sequence[Path]) -> Source:
         return done.stdout.strip()
 
     sha = git("rev-parse", "HEAD")
-    if not sha or not re.fullmatch(r"[0-9a-f]{40}", sha):
+    if not sha or not SHA_PATTERN.match(sha):
         return Source(sha=None, dirty=False)
     inside = [str(p) for p in sources if Path(p).resolve().is_relative_to(root.resolve())]
     return Source(sha=sha, dirty=bool(inside and git("status", "--porcelain", "--", *inside)))
@@ -403,7 +389,7 @@ class _Job:
             result.status, result.error = "refused", str(exc)
         except SpaceStartError as exc:
             result.status, result.error, result.stage, result.log_tail = "failed", str(exc), exc.stage, exc.log_tail
-        except DeployError as exc:
+        except (DeployError, HubRequestError) as exc:
             result.status, result.error = "failed", str(exc)
         except (OSError, httpx2.TransportError) as exc:
             result.status, result.error = "failed", str(hub_failure(exc, f"deploying {repo_id}"))
@@ -413,8 +399,6 @@ class _Job:
         self.progress(space.name, result.status if result.ok else f"{result.status}: {result.error}")
         self.on_done(result)
         return result
-
-    # ------------------------------------------------------------------ planning
 
     def _deploy_plan(self, space: SpaceSource, repo_id: str, say: Callable[[str], None]) -> Plan:
         say("staging")
@@ -428,88 +412,25 @@ class _Job:
             catalog=self.catalog,
             forbidden=self._forbidden,
         )
-        remote = read_remote(self.api, repo_id)
-        plan = Plan(repo_id=repo_id, remote=remote, files=bundle.files, changes=diff(bundle.files, remote))
-        plan.unfinished_tag = unfinished_tag(self.api, remote)
-        plan.create = not remote.exists
-        plan.hardware = bundle.hardware if plan.create or remote.hardware != bundle.hardware else None
-        plan.private = self.private and (plan.create or not remote.private)
-        self._plan_variables(space, plan)
-        self._plan_secrets(space, plan)
-        # The Hub checks the front matter before a commit that changes README.md; ask it first
-        # only where something else would be written before that commit (or nothing will be).
-        readme_changes = any(c.path == "README.md" for c in plan.changes)
-        if readme_changes and (self.dry_run or plan.create or plan.settings):
-            self._validate_on_hub(bundle)
-        return plan
+        return plan_deploy(
+            self.api,
+            bundle,
+            repo_id,
+            private=self.private,
+            sync_secrets=self.sync_secrets,
+            environ=self.environ,
+            forbidden=self._forbidden,
+            dry_run=self.dry_run,
+        )
 
-    def _plan_variables(self, space: SpaceSource, plan: Plan) -> None:
-        wanted = {}
-        for key, default in space.variables.items():
-            value = self.environ.get(key, default)
-            if value is None:
-                if plan.create:
-                    raise RefusedError(f"spaces/{space.name} declares variable {key} with no default: set ${key}")
-                plan.notes.append(f"variable {key}: not in the environment, the Space keeps its value")
-            else:
-                wanted[key] = value
-        if not wanted:
-            return
-        check_variables(space.name, wanted, self._forbidden)  # values from the environment too
-        current: dict[str, str] = {}
-        if plan.remote.exists:
-            from huggingface_hub.errors import HfHubHTTPError
-
-            try:
-                current = {k: v.value for k, v in self.api.get_space_variables(plan.repo_id).items()}
-            except HfHubHTTPError as exc:
-                raise hub_failure(exc, f"reading the variables of {plan.repo_id}") from None
-        plan.variables = {k: v for k, v in wanted.items() if current.get(k) != v}
-
-    def _plan_secrets(self, space: SpaceSource, plan: Plan) -> None:
-        # The Hub never gives secrets back, so they cannot be compared: they are set with the
-        # Space's creation, with any other change (the Space restarts anyway), or when asked.
-        missing = [k for k in space.secrets if not self.environ.get(k)]
-        if missing and plan.create:
-            raise RefusedError(f"spaces/{space.name} needs secret(s) {', '.join(missing)}: set them in the environment")
-        plan.notes += [f"secret {k}: not in the environment, the Space keeps its value" for k in missing]
-        if plan.writes or self.sync_secrets:  # an unfinished deploy may not have set them
-            plan.secrets = {k: self.environ[k] for k in space.secrets if self.environ.get(k)}
-
-    def _validate_on_hub(self, bundle: Bundle) -> None:
-        from huggingface_hub import SpaceCard
-        from huggingface_hub.errors import HfHubHTTPError
-
-        readme = bundle.files["README.md"].decode()
-        try:
-            SpaceCard(readme).validate(repo_type="space")
-        except ValueError as exc:
-            raise RefusedError(f"spaces/{bundle.name}/README.md: {rejected_front_matter(exc)}") from None
-        except HfHubHTTPError as exc:
-            raise hub_failure(exc, f"validating the README of {bundle.name}") from None
+    def _rollback_plan(self, space: SpaceSource, repo_id: str) -> Plan:
+        return plan_rollback(self.api, space, repo_id, self.rollback or "", forbidden=self._forbidden)
 
     @property
     def _forbidden(self) -> list[str]:
         return [self.token] if self.token else []
 
-    def _rollback_plan(self, space: SpaceSource, repo_id: str) -> Plan:
-        head = read_remote(self.api, repo_id)
-        if not head.exists:
-            raise DeployError(f"{repo_id} does not exist: nothing to roll back")
-        files = rollback_files(self.api, repo_id, self.rollback or "")
-        try:  # an old deploy may hold what today's scan refuses: it is not re-committed
-            check_bundle(space.name, files, self._forbidden)
-        except RefusedError as exc:
-            raise RefusedError(f"rollback to {self.rollback}: {exc}") from None
-        plan = Plan(repo_id=repo_id, remote=head, files=files, changes=diff(files, head))
-        plan.unfinished_tag = unfinished_tag(self.api, head)
-        return plan
-
-    # ------------------------------------------------------------------ writing
-
     def _apply(self, space: SpaceSource, plan: Plan, result: SpaceResult, say: Callable[[str], None]) -> None:
-        """Files first, then settings, then the tag: a deploy that stops half-way leaves an untagged
-        commit that names its tag, which the next run recognises and finishes."""
         if self.rollback:
             message = f"Roll back {space.name} to {self.rollback}"
             description = f"Restores the files of tag {self.rollback} (scripts/deploy.py --rollback); "
@@ -521,29 +442,11 @@ class _Job:
                 + "; "
             )
         description += TAG_NOTE.format(tag=self.tag)
-        new = commit(self.api, plan, message=message, description=description, progress=say)
-        result.commit = new or plan.remote.head
-        short = (result.commit or "")[:7]
-        try:
-            apply_settings(self.api, plan, progress=say)
-        except HubRequestError as exc:
-            raise HubRequestError(f"{exc}; the files are committed ({short}): run the deploy again to finish") from None
-        try:
-            if plan.unfinished_tag and plan.remote.head:
-                say(f"tagging {plan.remote.head[:7]} {plan.unfinished_tag} (an earlier deploy stopped before it)")
-                done = tag(self.api, plan.repo_id, plan.unfinished_tag, revision=plan.remote.head, message=message)
-                result.tag = None if new else done
-            if new:
-                say(f"tagging {short}")
-                result.tag = tag(self.api, plan.repo_id, self.tag, revision=new, message=message)
-        except HubRequestError as exc:
-            raise HubRequestError(f"{exc}; {short} is committed but untagged: run the deploy again to tag it") from None
-        if new:
-            result.status = "created" if plan.create else ("rolled back" if self.rollback else "updated")
-        elif plan.unfinished_tag:
-            result.status = "completed"
-        else:
-            result.status = "created" if plan.create else ("updated" if plan.writes else "unchanged")
+        applied = apply_plan(
+            self.api, plan, message=message, description=description, tag=self.tag,
+            rollback=bool(self.rollback), progress=say, committed=lambda commit: setattr(result, "commit", commit),
+        )  # fmt: skip
+        result.commit, result.tag, result.status = applied.commit, applied.tag, applied.status
 
 
 # ---------------------------------------------------------------------- reports

@@ -30,20 +30,19 @@ from shared.errors import SuiteError
 from shared.hub import STAND_IN_TAG, card_is_stand_in
 from shared.registry import Entry, Registry, get_registry
 
+from scripts import REPO_ROOT
 from scripts._sandbox.errors import SandboxError
 from scripts._sandbox.smollm2 import SMOLLM2_CONFIGS
 from scripts._sandbox.standins import BUILDERS, SIZES
 from scripts._sandbox.texts import REVIEWS
-from scripts.hub_double import HubError, LocalHub
+from scripts.hub_double import DEFAULT_PORT, HubError, LocalHub
 
 __all__ = [
     "DEFAULT_ROOT", "REVIEWS", "SMOLLM2_CONFIGS", "SandboxError", "Seeded", "main", "run_demo",
     "sandbox_registry", "seed",
 ]  # fmt: skip
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ROOT = REPO_ROOT / ".local-hub"
-DEFAULT_PORT = 8765
 
 
 @dataclass(frozen=True)

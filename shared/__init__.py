@@ -16,7 +16,8 @@ Public surface (everything else is private):
     read_speech, transcribe, example_clips,
     gpu_seconds_for_speech                         speech in and speech recognition (shared.audio)
     load_catalog, CatalogEntry                     every demo, for the gallery (shared.catalog)
-    device, dtype, gpu, on_zerogpu, length_batches where inference runs (shared.compute)
+    gpu, on_zerogpu                                the ZeroGPU decorator (shared.zerogpu)
+    device, dtype, length_batches                  where inference runs (shared.compute)
     page, check_text, check_whole_number, as_user_error,
     text_validator, image_input, sketch_input      the look, the inputs and the app's bounds (shared.ui)
     SuiteError and subclasses                      one-line errors (shared.errors)
@@ -30,8 +31,8 @@ from typing import Any
 
 # On ZeroGPU, `spaces` must be imported before torch and gradio (see above). Elsewhere it would
 # change nothing (its decorator is the identity there) and only cost start-up time.
-# shared.compute imports only the standard library at module level.
-from shared.compute import device, dtype, gpu, length_batches, on_zerogpu
+# shared.zerogpu imports only the standard library at module level.
+from shared.zerogpu import gpu, on_zerogpu
 
 _TORCH_FIRST = "torch" in sys.modules
 if on_zerogpu():
@@ -59,6 +60,7 @@ if _TORCH_FIRST and on_zerogpu():
     raise SuiteError("torch was imported before shared: put 'import shared' first in app.py (ZeroGPU needs it)")
 
 _LAZY = {
+    "shared.compute": ("device", "dtype", "length_batches"),
     "shared.loading": (
         "Embedder", "VectorIndex", "load_dataset", "load_embedder", "load_model", "load_pipeline",
         "load_processor", "load_tokenizer", "load_vector_index",

@@ -25,7 +25,7 @@ DEFAULT_REGISTRY = Path(__file__).with_name("registry.yaml")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$")
 SHA_PATTERN = re.compile(r"^[0-9a-f]{40}$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+REPO_ID_PATTERN = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 REPO_TYPES = ("model", "dataset")
 POOLINGS = ("mean", "cls")
 # Formats that unpickle (run code) when loaded.
@@ -286,7 +286,7 @@ def _entry(path: Path, name: Any, raw: Any) -> Entry:
 
 
 def _check_pin(repo_id: Any, revision: Any, fail: Any) -> None:
-    if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id):
+    if not isinstance(repo_id, str) or not REPO_ID_PATTERN.match(repo_id):
         raise fail(f"repo must be a Hub repo id 'namespace/name', not {repo_id!r}")
     if not isinstance(revision, str):
         # YAML reads an all-digit sha as a number.

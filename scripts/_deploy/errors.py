@@ -1,4 +1,7 @@
-"""Every error the deploy raises on purpose; each message is one line that says what to do."""
+"""Every error the deploy raises on purpose; each message is one line that says what to do.
+
+A failed Hub request is `scripts.hub_client.HubRequestError`: the deploy reports it as it is.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,6 @@ class DeployError(Exception):
 class RefusedError(DeployError):
     """The bundle breaks a rule (an unpinned or unpublished ref, something that looks like a
     secret, a file over the Space limits, bad front matter): nothing was written."""
-
-
-class HubRequestError(DeployError):
-    """The Hub refused a request (bad token, no permission, unknown repo or tag) or could not be
-    reached even after retries."""
 
 
 class SpaceStartError(DeployError):

@@ -12,12 +12,11 @@ from __future__ import annotations
 import ast
 import base64
 import binascii
-import hashlib
 import re
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 
 from scripts._deploy.errors import RefusedError
+from scripts._deploy.sources import parse_python, where
 
 # Token shapes. A token may follow any character that cannot be part of it (`_`, `-`, an escape's
 # letter once decoded, a quote…), so the boundary is "no letter or digit before", not `\b`.
@@ -102,11 +101,6 @@ def secret_in(data: bytes, forbidden: Sequence[str] = (), *, python: bool = Fals
     return None
 
 
-def where(name: str, path: str) -> str:
-    """How a refusal names a file of the bundle."""
-    return path if path.startswith("shared/") else f"spaces/{name}/{path}"
-
-
 def _contains(found: str) -> str:
     return "contains the token in use" if found == "the token in use" else f"contains what looks like {found}"
 
@@ -172,29 +166,3 @@ def _base64(run: bytes) -> bytes | None:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return None
-
-
-_PARSE_LOCK = threading.Lock()
-_PARSED: dict[str, ast.Module] = {}
-
-
-def forget_parsed() -> None:
-    """Drop the parsed sources (a benchmark measures deploys from cold)."""
-    with _PARSE_LOCK:
-        _PARSED.clear()
-
-
-def parse_python(text: str) -> ast.Module:
-    """The syntax tree of a Python source, parsed once per deploy.
-
-    ast.parse is not thread-safe in CPython before 3.12.1/3.11.8 (gh-106905: "AST constructor
-    recursion depth mismatch"), and Spaces are staged in parallel: one parse at a time.
-
-    Raises:
-        SyntaxError: the source is not Python.
-    """
-    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    with _PARSE_LOCK:
-        if key not in _PARSED:
-            _PARSED[key] = ast.parse(text)
-        return _PARSED[key]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scripts._deploy.errors import SpaceStartError
-from scripts._deploy.hub import hub_failure
+from scripts.hub_client import hub_failure
 
 RUNNING = ("RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STARTING")
 # Stages a Space does not leave by itself: waiting longer would change nothing.

@@ -15,11 +15,18 @@ from typing import Any
 
 import httpx2
 
-from scripts._deploy.errors import DeployError
-from scripts._deploy.hub import hub_failure, retrying_requests
-from scripts._deploy.sync import FileChange, diff, read_remote
 from scripts._publish.errors import PublishError
 from scripts._publish.registry_file import write_pin
+from scripts.hub_client import (
+    FileChange,
+    HubRequestError,
+    commit_changes,
+    diff,
+    hub_failure,
+    read_remote,
+    retrying_requests,
+    tags_of,
+)
 
 SEMVER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 BUMPS = ("major", "minor", "patch")
@@ -105,7 +112,7 @@ def publish(
         with retrying_requests():
             return _publish(name, files, summary, api=api, repo_id=repo_id, repo_type=repo_type,
                             registry_file=registry_file, bump=bump, dry_run=dry_run)  # fmt: skip
-    except DeployError as exc:
+    except HubRequestError as exc:
         raise PublishError(str(exc)) from None
     except (OSError, httpx2.TransportError) as exc:
         raise PublishError(str(hub_failure(exc, f"publishing {repo_id}"))) from None
@@ -113,17 +120,11 @@ def publish(
 
 def _publish(name: str, files: dict[str, bytes], summary: str, *, api: Any, repo_id: str, repo_type: str,
              registry_file: Path, bump: str, dry_run: bool) -> Published:  # fmt: skip
-    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
     from huggingface_hub.errors import HfHubHTTPError
 
     remote = read_remote(api, repo_id, repo_type=repo_type)
     changes = diff(files, remote)
-    tags: dict[str, str] = {}
-    if remote.exists:
-        try:
-            tags = {t.name: t.target_commit for t in api.list_repo_refs(repo_id, repo_type=repo_type).tags}
-        except HfHubHTTPError as exc:
-            raise hub_failure(exc, f"reading the tags of {repo_id}") from None
+    tags = tags_of(api, repo_id, repo_type=repo_type) if remote.exists else {}
     result = Published(name, repo_id, repo_type, status="", changes=changes, summary=summary)
     if remote.exists and not changes:
         result.status = "would not change" if dry_run else "unchanged"
@@ -141,22 +142,18 @@ def _publish(name: str, files: dict[str, bytes], summary: str, *, api: Any, repo
         result.registry_changed = result.commit is None or (pinned.repo_id, pinned.revision) != (repo_id, result.commit)
         return result
     if result.status == "published":
+        message = f"Publish {name} {result.tag}" + (f": {summary}" if summary else "")
         try:
             api.create_repo(repo_id, repo_type=repo_type, exist_ok=True)
-            operations = [
-                CommitOperationDelete(c.path) if c.kind == "deleted" else CommitOperationAdd(c.path, files[c.path])
-                for c in changes
-            ]
-            message = f"Publish {name} {result.tag}" + (f": {summary}" if summary else "")
-            result.commit = api.create_commit(
-                repo_id, repo_type=repo_type, operations=operations, commit_message=message,
-                parent_commit=remote.head,
-            ).oid  # fmt: skip
-            api.create_tag(repo_id, repo_type=repo_type, tag=result.tag, revision=result.commit, tag_message=message)
-        except ValueError as exc:  # the Hub rejected the card's metadata
-            raise PublishError(f"{repo_id}: the Hub rejects README.md: {' '.join(str(exc).split())}") from None
         except HfHubHTTPError as exc:
             raise hub_failure(exc, f"publishing {repo_id}") from None
+        result.commit = commit_changes(
+            api, repo_id, repo_type=repo_type, files=files, changes=changes, parent=remote.head, message=message
+        )
+        try:  # a new version: never an existing tag (next_version is above them all)
+            api.create_tag(repo_id, repo_type=repo_type, tag=result.tag, revision=result.commit, tag_message=message)
+        except HfHubHTTPError as exc:
+            raise hub_failure(exc, f"tagging {repo_id} {result.tag}") from None
     result.registry_changed = write_pin(registry_file, name, repo_id=repo_id, revision=result.commit or "")
     return result
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import shared
-from shared import compute
+from shared import compute, zerogpu
 
 import pytest
 import torch
@@ -42,7 +42,7 @@ def on_zerogpu(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
         calls.append((task, duration, size))
         return real_gpu(task, duration=duration, size=size)  # off ZeroGPU: the task itself
 
-    monkeypatch.setattr(compute, "on_zerogpu", lambda: True)
+    monkeypatch.setattr(zerogpu, "on_zerogpu", lambda: True)
     monkeypatch.setattr(spaces, "GPU", recording_gpu)
     return calls
 

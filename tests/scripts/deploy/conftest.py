@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scripts._deploy.staging import Suite
+from scripts.deploy import Suite
 
 APP = '''\
 """A fixture demo: echoes its input."""

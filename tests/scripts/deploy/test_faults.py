@@ -7,9 +7,9 @@ import io
 import httpx2
 import pytest
 
-from scripts._deploy import hub as deploy_hub
-from scripts._deploy.hub import RetryingTransport
 from scripts.deploy import deploy
+from scripts.hub_client import RetryingTransport
+from scripts.hub_client import _retries as deploy_hub
 from tests.scripts.deploy.conftest import commits, space_files
 
 pytestmark = pytest.mark.usefixtures("sandbox")

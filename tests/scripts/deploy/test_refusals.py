@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts._deploy import staging
+from scripts import REPO_ROOT
+from scripts._deploy import checks
 from scripts.deploy import DeployError, deploy
 from tests.scripts.deploy.conftest import APP, README
 
@@ -34,7 +35,7 @@ def check(hf_api, hub_token, suite, local_hub):
 
 
 def test_an_unpublished_pin_is_refused(check, make_demo, tmp_path, monkeypatch):
-    registry = Path(staging.REPO_ROOT / "shared" / "registry.yaml").read_text()
+    registry = Path(REPO_ROOT / "shared" / "registry.yaml").read_text()
     registry = registry.replace("8d51e7e4887a4caaa95b3fbebbf53c0490b58bbb", "abcdef" * 6 + "abcd")
     (tmp_path / "registry.yaml").write_text(registry)
     monkeypatch.setenv("SUITE_REGISTRY", str(tmp_path / "registry.yaml"))
@@ -48,7 +49,7 @@ def test_an_unpublished_pin_is_refused(check, make_demo, tmp_path, monkeypatch):
 
 
 def test_a_pinned_file_missing_from_the_commit_is_refused(check, make_demo, tmp_path, monkeypatch):
-    registry = Path(staging.REPO_ROOT / "shared" / "registry.yaml").read_text()
+    registry = Path(REPO_ROOT / "shared" / "registry.yaml").read_text()
     registry = registry.replace("files: [data/validation-00000-of-00001.parquet]", "files: [data/missing.parquet]")
     (tmp_path / "registry.yaml").write_text(registry)
     monkeypatch.setenv("SUITE_REGISTRY", str(tmp_path / "registry.yaml"))
@@ -97,7 +98,7 @@ def test_the_token_in_use_found_in_the_bundle_is_refused(check, make_demo, hub_t
 
 
 def test_a_file_over_the_space_limit_is_refused(check, make_demo, monkeypatch):
-    monkeypatch.setattr(staging, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(checks, "MAX_FILE_BYTES", 1000)
     name = make_demo(files={"weights.bin": b"\0" * 1001})
 
     reason = check(name)
@@ -109,7 +110,7 @@ def test_a_file_over_the_space_limit_is_refused(check, make_demo, monkeypatch):
 
 
 def test_a_space_over_the_total_limit_is_refused(check, make_demo, monkeypatch):
-    monkeypatch.setattr(staging, "MAX_SPACE_BYTES", 50_000)
+    monkeypatch.setattr(checks, "MAX_SPACE_BYTES", 50_000)
     name = make_demo(files={"a.bin": b"\1" * 30_000, "b.bin": b"\2" * 30_000})
 
     # the bundle is the demo plus a copy of shared/, whose size changes as the suite grows

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from scripts._deploy import hub as deploy_hub
 from scripts.deploy import DeployInterruptedError, deploy
+from scripts.hub_client import _retries as deploy_hub
 from tests.harness.hub import REPO_ROOT, subprocess_env
 from tests.scripts.deploy.conftest import APP, space_files
 

@@ -1,7 +1,7 @@
-"""Talking to the Hub: retries with backoff for every request, and one-line errors.
+"""Retries with backoff for every request the Hub client sends.
 
 huggingface_hub retries uploads (`http_backoff`) but sends repo, commit, tag and settings
-requests once. The deploy installs, through huggingface_hub's own `set_client_factory`, a client
+requests once. Inside `retrying_requests`, installed through huggingface_hub's own `set_client_factory`, a client
 whose transport retries 429, 5xx and dropped connections with exponential backoff (honouring
 `Retry-After`), so that every call converges on a flaky network or fails after the last try.
 Requests whose body cannot be replayed (streamed uploads) are left to `http_backoff`.
@@ -16,10 +16,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2
-from huggingface_hub.utils import _http as hf_http
-from huggingface_hub.utils import set_client_factory
-
-from scripts._deploy.errors import HubRequestError
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 ATTEMPTS = 8
@@ -90,6 +86,9 @@ class RetryingTransport(httpx2.BaseTransport):
 @contextlib.contextmanager
 def retrying_requests(**options: Any) -> Iterator[None]:
     """Inside the block, every huggingface_hub request goes through a `RetryingTransport`."""
+    # Imported here: HF_ENDPOINT may still be set after this module is imported.
+    from huggingface_hub.utils import _http as hf_http
+    from huggingface_hub.utils import set_client_factory
 
     def factory() -> httpx2.Client:
         default = hf_http.default_client_factory()
@@ -108,32 +107,3 @@ def retrying_requests(**options: Any) -> Iterator[None]:
         yield
     finally:
         set_client_factory(previous)
-
-
-def hub_failure(error: Exception, doing: str) -> HubRequestError:
-    """A one-line error for a failed Hub request, saying what to do (never quoting a token)."""
-    from huggingface_hub.errors import HfHubHTTPError
-
-    status = getattr(getattr(error, "response", None), "status_code", None)
-    if isinstance(error, HfHubHTTPError) and status is not None:
-        server = _server_message(error)
-        if status == 401:
-            return HubRequestError(f"{doing}: the Hub refused the token: set HF_TOKEN to a valid write token")
-        if status == 403:
-            return HubRequestError(f"{doing}: the token may not do this{server}: use a token with write access")
-        if status == 404:
-            return HubRequestError(f"{doing}: not found{server}")
-        if status in RETRY_STATUSES:
-            return HubRequestError(f"{doing}: the Hub kept failing (HTTP {status}) after retries: try again later")
-        return HubRequestError(f"{doing}: the Hub answered HTTP {status}{server}")
-    if isinstance(error, httpx2.TransportError | OSError):
-        return HubRequestError(
-            f"{doing}: cannot reach the Hub ({type(error).__name__}) after retries: check the network and HF_ENDPOINT"
-        )
-    return HubRequestError(f"{doing}: {error}")
-
-
-def _server_message(error: Any) -> str:
-    message = getattr(error, "server_message", None) or ""
-    message = " ".join(str(message).split())
-    return f" ({message[:200]})" if message else ""
