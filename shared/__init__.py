@@ -18,8 +18,9 @@ Public surface (everything else is private):
     load_catalog, CatalogEntry                     every demo, for the gallery (shared.catalog)
     gpu, on_zerogpu                                the ZeroGPU decorator (shared.zerogpu)
     device, dtype, length_batches                  where inference runs (shared.compute)
-    page, check_text, check_whole_number, as_user_error,
-    text_validator, image_input, sketch_input      the look, the inputs and the app's bounds (shared.ui)
+    check_text, check_whole_number, InputError     refusing input: the one way (shared.inputs, shared.errors)
+    page, text_validator, image_input,
+    sketch_input                                   the look, the inputs and the app's bounds (shared.ui)
     SuiteError and subclasses                      one-line errors (shared.errors)
 """
 
@@ -54,6 +55,7 @@ from shared.errors import (
     UnsafeArtifactError,
 )
 from shared.hub import entry, fetch, hub_link, is_stand_in
+from shared.inputs import check_text, check_whole_number
 from shared.registry import Embedding, Entry, Registry, get_registry
 
 if _TORCH_FIRST and on_zerogpu():
@@ -68,16 +70,14 @@ _LAZY = {
     "shared.chat": ("Chat", "gpu_seconds_for_chat"),
     "shared.generation": ("TokenStreamer", "stream_text"),
     "shared.audio": ("example_clips", "gpu_seconds_for_speech", "read_speech", "transcribe"),
-    "shared.ui": (
-        "as_user_error", "check_text", "check_whole_number", "image_input", "page", "sketch_input", "text_validator",
-    ),
+    "shared.ui": ("image_input", "page", "sketch_input", "text_validator"),
 }  # fmt: skip
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
 __all__ = [
     "ArtifactNotFoundError", "CatalogEntry", "Chat", "Embedder", "Embedding", "Entry", "HubAccessError",
     "HubUnreachableError", "InputError", "NotPublishedError", "Registry", "RegistryError", "SpaceConfigError",
-    "StaleArtifactError", "SuiteError", "TokenStreamer", "UnknownNameError", "UnsafeArtifactError", "VectorIndex", "as_user_error",
+    "StaleArtifactError", "SuiteError", "TokenStreamer", "UnknownNameError", "UnsafeArtifactError", "VectorIndex",
     "check_text", "check_whole_number", "device", "dtype", "entry", "example_clips", "fetch", "get_registry", "gpu",
     "gpu_seconds_for_chat", "gpu_seconds_for_speech", "hub_link", "image_input", "is_stand_in", "length_batches",
     "load_catalog", "load_dataset", "load_embedder", "load_model", "load_pipeline", "load_processor",

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from shared.errors import InputError, RegistryError
-from shared.inputs import text_of
+from shared.inputs import check_text
 from shared.limits import MAX_CHARS_PER_TOKEN, MAX_CHAT_MESSAGE_CHARS
 
 
@@ -84,9 +84,9 @@ class Chat:
         text = message_text(message).strip()
         if not text:
             raise InputError("Type a message first.")
-        text = text_of(text, what="message", max_chars=MAX_CHAT_MESSAGE_CHARS)
+        text = check_text(text, what="message", max_chars=MAX_CHAT_MESSAGE_CHARS)
         system = (
-            text_of(system, what="system prompt", max_chars=MAX_CHAT_MESSAGE_CHARS) if str(system or "").strip() else ""
+            check_text(system, what="system prompt", max_chars=MAX_CHAT_MESSAGE_CHARS) if str(system or "").strip() else ""
         )
         turns = _recent_turns(history, max_chars=self.context_tokens * MAX_CHARS_PER_TOKEN)
         head = [{"role": "system", "content": system}] if system else []

@@ -230,7 +230,7 @@ class SearchHit:
 
 
 class VectorIndex:
-    """Precomputed, normalised passage vectors with their rows (see scripts/build_datasets.py).
+    """Precomputed, normalised passage vectors with their rows (built by `scripts/publish.py search-index`).
 
     The index records the embedder and corpus revisions it was built from; loading it with an
     embedder pinned at another revision is refused, since its vectors would not match.
@@ -245,8 +245,8 @@ class VectorIndex:
         if (made.get("repo"), made.get("revision")) != (built_with.repo_id, built_with.revision):
             raise StaleArtifactError(
                 f"{name} ({pinned.pin}) was built with {made.get('repo')}@{str(made.get('revision'))[:12]}, "
-                f"but {embedder.name} pins {built_with.pin}: rebuild it with "
-                "'python scripts/build_datasets.py search-index' and bump its pin"
+                f"but {embedder.name} pins {built_with.pin}: publish it again with "
+                f"'python scripts/publish.py {pinned.publish or 'search-index'}', which pins it"
             )
         self.meta = meta
         self.embedder = embedder

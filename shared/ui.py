@@ -6,15 +6,20 @@ a sandbox stand-in, and a footer listing each model and dataset at its pinned re
 bounds what the app takes (`shared.limits`): a queue of limited size with one request per event
 at a time, request bodies and uploads of limited size (checked before they are read), and
 uploads deleted from the cache after an hour.
-`check_text`, `text_validator`, `image_input` and `sketch_input` turn empty, oversized,
-mistyped or corrupt input into a one-line message for the user, before it is decoded; the app
-keeps serving.
+
+There is one way to refuse input: raise `shared.InputError` (the checks `check_text` and
+`check_whole_number` do, and so do `Chat.prompt` and `read_speech`). The page shows it to the
+user as one line, from any event handler of the page, from the inputs `image_input` and
+`sketch_input` (which check files from their headers before decoding them) and, for batched
+events, from `text_validator` (per request, before the batch). Apps check on the CPU and then
+call their `@shared.gpu` function, so a refused request books no GPU time.
 """
 
 from __future__ import annotations
 
 import functools
 import html
+import inspect
 import io
 import os
 import re
@@ -22,9 +27,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from shared.catalog import read_space
 from shared.errors import InputError
 from shared.hub import entry, hub_link, is_stand_in
-from shared.inputs import text_of
+from shared.inputs import check_text
 from shared.limits import (
     CONCURRENCY,
     IMAGE_WORKING_SIDE,
@@ -53,17 +59,22 @@ STAND_IN_NOTICE = (
 
 
 @contextmanager
-def page(title: str, description: str, *, uses: Sequence[str]) -> Iterator[gr.Blocks]:
-    """The frame of a demo: use it as `with page(...) as demo:` and build the UI inside.
+def page(app: str | os.PathLike[str], description: str, *, uses: Sequence[str]) -> Iterator[gr.Blocks]:
+    """The frame of a demo: use it as `with page(__file__, ...) as demo:` and build the UI inside.
 
     Args:
-        title: Name of the demo (the browser tab and the header).
+        app: The app's file (`__file__`): the title is the `title` of the README next to it, the
+            one the Space shows.
         description: One line under the title.
         uses: Logical names of the registry entries the demo loads (listed in the footer).
 
     Yields:
         The `gr.Blocks` of the demo.
+
+    Raises:
+        SpaceConfigError: the app's folder has no README with front matter.
     """
+    title = read_space(os.path.dirname(os.path.abspath(app))).title
     with gr.Blocks(
         title=title, analytics_enabled=False, delete_cache=(UPLOAD_LIFETIME_SECONDS, UPLOAD_LIFETIME_SECONDS)
     ) as blocks:
@@ -95,13 +106,17 @@ def footer_html(uses: Sequence[str]) -> str:
 
 
 def _bound(blocks: gr.Blocks) -> None:
-    """A bounded queue and one request per event at a time; launch with bounded bodies and uploads.
+    """Refusals shown as one line; a bounded queue and one request per event at a time; launch
+    with bounded bodies and uploads.
 
     The queue's limit answers a flood at once ("the queue is full") instead of holding every
     request in memory. `launch` keeps its signature; it only gets defaults for `max_file_size`
     (the largest file any input of this app takes) and a middleware that refuses request bodies
     over their limit from `Content-Length`, or as soon as they pass it, before they are read.
     """
+    for block_fn in blocks.fns.values():
+        if block_fn.fn is not None:
+            block_fn.fn = _refusing(block_fn.fn)
     blocks.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     upload_limit = upload_limit_of(blocks)
     plain_launch = blocks.launch
@@ -201,43 +216,48 @@ def _refuse(message: str) -> gr.Error:
 
 
 @contextmanager
-def as_user_error() -> Iterator[None]:
-    """Show an `InputError` raised inside the block to the user as a `gr.Error` (not a server fault).
-
-    Example:
-        >>> with as_user_error():
-        ...     samples = read_speech(path)  # "The recording is silent: ..." in the UI
-    """
+def _shown() -> Iterator[None]:
+    """An `InputError` raised inside the block reaches the user as its one line (not a server fault)."""
     try:
         yield
     except InputError as exc:
         raise _refuse(str(exc)) from None
 
 
-def check_text(value: object, *, what: str = "text", max_chars: int = MAX_TEXT_CHARS) -> str:
-    """Return `value` stripped, or raise `gr.Error` saying why it cannot be used.
+def _refusing(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn`, of the same kind (plain, generator, async, async generator), with refusals shown."""
+    if inspect.isasyncgenfunction(fn):
 
-    Args:
-        value: What the user (or an API client) sent.
-        what: How to call the input in the message.
-        max_chars: Longest accepted input.
+        @functools.wraps(fn)
+        async def async_generator(*args: Any, **kwargs: Any) -> Any:
+            with _shown():
+                async for item in fn(*args, **kwargs):
+                    yield item
 
-    Raises:
-        gr.Error: not a string, empty, only whitespace, or longer than `max_chars`.
-    """
-    try:
-        return text_of(value, what=what, max_chars=max_chars)
-    except InputError as exc:
-        raise _refuse(str(exc)) from None
+        return async_generator
+    if inspect.iscoroutinefunction(fn):
 
+        @functools.wraps(fn)
+        async def coroutine(*args: Any, **kwargs: Any) -> Any:
+            with _shown():
+                return await fn(*args, **kwargs)
 
-def check_whole_number(value: object, *, what: str, low: int, high: int) -> int:
-    """Return `value` as an int in `[low, high]`, or raise `gr.Error`."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise _refuse(f"The {what} must be a whole number from {low} to {high}, not {value!r}.")
-    if not low <= value <= high:
-        raise _refuse(f"The {what} must be from {low} to {high}, not {int(value)}.")
-    return int(value)
+        return coroutine
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            with _shown():
+                yield from fn(*args, **kwargs)
+
+        return generator
+
+    @functools.wraps(fn)
+    def plain(*args: Any, **kwargs: Any) -> Any:
+        with _shown():
+            return fn(*args, **kwargs)
+
+    return plain
 
 
 def text_validator(*, what: str = "text", max_chars: int = MAX_TEXT_CHARS) -> Callable[[Sequence[object]], Any]:
@@ -251,8 +271,8 @@ def text_validator(*, what: str = "text", max_chars: int = MAX_TEXT_CHARS) -> Ca
     def validate(values: Sequence[object]) -> list[list[dict[str, Any]]]:
         try:
             check_text(values[0], what=what, max_chars=max_chars)
-        except gr.Error as exc:
-            return [[gr.validate(False, str(exc.message))]]
+        except InputError as exc:
+            return [[gr.validate(False, str(exc))]]
         return [[gr.validate(True, "")]]
 
     return validate
@@ -263,10 +283,11 @@ class _ImagePayload(ImageData):
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().model_validate(obj, *args, **kwargs)
-        except Exception:
-            raise _refuse(f"Expected an image file, got {type(obj).__name__}: upload a PNG, JPEG or WebP.") from None
+        with _shown():
+            try:
+                return super().model_validate(obj, *args, **kwargs)
+            except Exception:
+                raise InputError(f"Expected an image file, got {type(obj).__name__}: upload a PNG, JPEG or WebP.") from None
 
 
 def image_input(label: str = "Image", **kwargs: Any) -> gr.Image:
@@ -301,7 +322,7 @@ def image_input(label: str = "Image", **kwargs: Any) -> gr.Image:
 
         return np.asarray(image)
 
-    component.preprocess = preprocess  # type: ignore[method-assign]
+    component.preprocess = _refusing(preprocess)  # type: ignore[method-assign]
     return component
 
 
@@ -309,7 +330,7 @@ def _decode_image(path: str | None, *, mode: str) -> Any:
     from PIL import Image, ImageOps
 
     if not path or not os.path.isfile(path):
-        raise _refuse("Upload an image first.")
+        raise InputError("Upload an image first.")
     _check_image_file(path)
     try:
         with Image.open(path) as picture:
@@ -317,10 +338,10 @@ def _decode_image(path: str | None, *, mode: str) -> Any:
             picture.thumbnail((IMAGE_WORKING_SIDE, IMAGE_WORKING_SIDE))  # in place: no full-size copy
             image = ImageOps.exif_transpose(picture)  # a new (small) image, upright
         image = image.convert(mode) if image.mode != mode else image
-    except gr.Error:
+    except InputError:
         raise
     except Exception:
-        raise _refuse("The image is corrupt or truncated: upload it again or try another file.") from None
+        raise InputError("The image is corrupt or truncated: upload it again or try another file.") from None
     return image
 
 
@@ -336,7 +357,7 @@ def _check_image(file: Any, *, size: int) -> None:
     from PIL import Image
 
     if size > MAX_IMAGE_BYTES:
-        raise _refuse(f"The image file is {size / 2**20:.0f} MB; the limit is {MAX_IMAGE_BYTES // 2**20} MB.")
+        raise InputError(f"The image file is {size / 2**20:.0f} MB; the limit is {MAX_IMAGE_BYTES // 2**20} MB.")
     limit = f"the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels. Resize it."
     try:
         with Image.open(file) as probe:
@@ -344,11 +365,11 @@ def _check_image(file: Any, *, size: int) -> None:
     except Image.DecompressionBombError as bomb:  # PIL's own, far larger limit: it names only the count
         found = re.search(r"\((\d+) pixels\)", str(bomb))
         pixels = f"{int(found.group(1)):,} pixels" if found else "far too large"
-        raise _refuse(f"The image is {pixels}; {limit}") from None
+        raise InputError(f"The image is {pixels}; {limit}") from None
     except Exception:
-        raise _refuse("That file is not an image this app can read: upload a PNG, JPEG or WebP.") from None
+        raise InputError("That file is not an image this app can read: upload a PNG, JPEG or WebP.") from None
     if width * height > MAX_IMAGE_PIXELS:
-        raise _refuse(f"The image is {width:,}×{height:,} pixels; {limit}")
+        raise InputError(f"The image is {width:,}×{height:,} pixels; {limit}")
 
 
 def sketch_input(label: str = "Drawing", **kwargs: Any) -> gr.Sketchpad:
@@ -371,7 +392,7 @@ def sketch_input(label: str = "Drawing", **kwargs: Any) -> gr.Sketchpad:
         kind = str(data.data.get("type"))
         index = data.data.get("index")
         if index not in (None, "", "null") and (not str(index).isdigit() or int(index) >= MAX_DRAWING_LAYERS):
-            raise _refuse(f"A drawing has at most {MAX_DRAWING_LAYERS} layers.")
+            raise InputError(f"A drawing has at most {MAX_DRAWING_LAYERS} layers.")
         if kind != "composite":
             return None  # only the composite is ever read
         content = data.files[0][1] if data.files else b""
@@ -381,7 +402,7 @@ def sketch_input(label: str = "Drawing", **kwargs: Any) -> gr.Sketchpad:
         return plain_accept(data)
 
     accept_blobs._is_server_fn = True  # type: ignore[attr-defined]
-    component.accept_blobs = accept_blobs  # type: ignore[method-assign]
+    component.accept_blobs = _refusing(accept_blobs)  # type: ignore[method-assign]
 
     def preprocess(payload: Any) -> Any:
         if payload is None:
@@ -398,13 +419,13 @@ def sketch_input(label: str = "Drawing", **kwargs: Any) -> gr.Sketchpad:
             if isinstance(composite, FileData):
                 _check_image_file(composite.path)
             image = component.convert_and_format_image(composite, flatten_on_white=True)
-        except gr.Error:
+        except InputError:
             raise
         except Exception:
-            raise _refuse("The drawing is corrupt or truncated: draw it again.") from None
+            raise InputError("The drawing is corrupt or truncated: draw it again.") from None
         return {"background": None, "layers": [], "composite": image}
 
-    component.preprocess = preprocess  # type: ignore[method-assign]
+    component.preprocess = _refusing(preprocess)  # type: ignore[method-assign]
     return component
 
 

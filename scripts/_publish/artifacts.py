@@ -13,8 +13,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from shared.registry import Entry
+
 from scripts._publish.errors import PublishError
 
+SAMPLE_IMAGES = Path(__file__).with_name("sample_images")
+INDEX_FILE = "data/index-00000-of-00001.parquet"
+IMAGES_FILE = "data/train-00000-of-00001.parquet"
 DIGITS_SOURCE = "https://archive.ics.uci.edu/dataset/80/optical+recognition+of+handwritten+digits"
 DIGITS_SPLITS = ("train", "test")
 TEST_FRACTION = 0.2
@@ -361,3 +366,91 @@ CC0 (eSpeak NG's GPL covers the program, not what it says).
 
 Published by the demo suite's `scripts/publish.py sample-media`.
 """
+
+
+def search_index(out: Path, *, corpus: Path, embedder: Path, corpus_entry: Entry, embedder_entry: Entry) -> str:
+    """The search index dataset (parquet rows + `index.json` + card): the pinned corpus embedded
+    once with the pinned embedder, so that no Space embeds it at start-up.
+
+    Args:
+        out: Folder to write.
+        corpus: The corpus files at their pin (parquet with `text` and a `label` ClassLabel).
+        embedder: The embedder's files at their pin.
+        corpus_entry: Registry entry of the corpus (its pin is recorded in `index.json`).
+        embedder_entry: Registry entry of the embedder (its pin is recorded).
+
+    Returns:
+        A one-line summary.
+    """
+    from shared.hub import STAND_IN_TAG
+    from shared.loading import Embedder
+
+    import datasets
+
+    corpus_rows = datasets.Dataset.from_parquet([str(corpus / f) for f in corpus_entry.files], keep_in_memory=True)
+    encoder = Embedder(embedder_entry.name, folder=embedder)
+
+    texts = list(corpus_rows["text"])
+    label_feature = corpus_rows.features["label"]
+    topics = [label_feature.int2str(i) for i in corpus_rows["label"]]
+    vectors = encoder.embed_passages(texts).numpy()
+    rows = datasets.Dataset.from_dict(
+        {"text": texts, "topic": topics, "embedding": [v.tolist() for v in vectors]},
+        features=datasets.Features({
+            "text": datasets.Value("string"),
+            "topic": datasets.Value("string"),
+            "embedding": datasets.Sequence(datasets.Value("float32"), length=int(vectors.shape[1])),
+        }),
+    )  # fmt: skip
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    rows.to_parquet(out / INDEX_FILE)
+    meta = {
+        "embedder": {"name": embedder_entry.name, "repo": embedder_entry.repo_id, "revision": embedder_entry.revision},
+        "corpus": {"name": corpus_entry.name, "repo": corpus_entry.repo_id, "revision": corpus_entry.revision,
+                   "files": list(corpus_entry.files), "rows": len(texts)},
+        "dimension": int(vectors.shape[1]),
+        "conventions": {"pooling": encoder.conventions.pooling, "normalize": encoder.conventions.normalize,
+                        "passage_prefix": encoder.conventions.passage_prefix},
+    }  # fmt: skip
+    (out / "index.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    stand_ins = [e.name for e, f in ((corpus_entry, corpus), (embedder_entry, embedder)) if _is_stand_in(f)]
+    tags = [STAND_IN_TAG] if stand_ins else []
+    (out / "README.md").write_text(
+        f"---\nlicense: unknown\ntags:\n{''.join(f'- {t}' + chr(10) for t in tags)}- embeddings\n- semantic-search\n"
+        f"datasets:\n- {corpus_entry.repo_id}\n---\n\n"
+        f"# {corpus_entry.repo_id} embedded with {embedder_entry.repo_id}\n\n"
+        f"{len(texts):,} passages of {corpus_entry.repo_id}@{corpus_entry.revision} embedded with "
+        f"{embedder_entry.repo_id}@{embedder_entry.revision} ({meta['dimension']} dimensions), built by the demo "
+        "suite's `scripts/publish.py search-index`. `index.json` records both revisions.\n"
+        + (f"\nBuilt from sandbox stand-ins ({', '.join(stand_ins)}).\n" if stand_ins else ""),
+        encoding="utf-8",
+    )
+    return f"{len(texts):,} passages, {meta['dimension']} dimensions"
+
+
+def _is_stand_in(folder: Path) -> bool:
+    from shared.hub import card_is_stand_in
+
+    card = folder / "README.md"
+    return card.is_file() and card_is_stand_in(card.read_text(encoding="utf-8"))
+
+
+def sample_images(out: Path, *, images: Path = SAMPLE_IMAGES) -> str:
+    """The sample-images dataset: the photos of `scripts/sample_images/` (public domain) in one
+    parquet file with `image` and `name`, and a card with their credits."""
+    import datasets
+
+    files = sorted(p for p in images.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"})
+    rows = datasets.Dataset.from_dict(
+        {"image": [str(p) for p in files], "name": [p.stem for p in files]},
+        features=datasets.Features({"image": datasets.Image(), "name": datasets.Value("string")}),
+    )
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    rows.to_parquet(out / IMAGES_FILE)  # embeds the image bytes
+    photo_credits = (images / "CREDITS.md").read_text(encoding="utf-8") if (images / "CREDITS.md").is_file() else ""
+    (out / "README.md").write_text(
+        "---\nlicense: cc0-1.0\ntask_categories:\n- image-classification\n---\n\n"
+        f"# Sample images\n\n{len(files)} photos for the demo suite's examples.\n\n{photo_credits}",
+        encoding="utf-8",
+    )
+    return f"{len(files)} photos"

@@ -36,13 +36,12 @@ def respond(
     message: str, history: list[dict], system_prompt: str, temperature: float, max_new_tokens: float
 ) -> Iterator[str]:
     """Stream the model's answer to `message`, given the conversation so far."""
-    with shared.as_user_error():
-        prompt = chat.prompt(message, history, system=system_prompt, max_new_tokens=int(max_new_tokens))
+    prompt = chat.prompt(message, history, system=system_prompt, max_new_tokens=int(max_new_tokens))
     yield from write_answer(prompt, float(temperature), int(max_new_tokens))
 
 
 with shared.page(
-    "Chat",
+    __file__,
     "Talk with SmolLM2 Instruct, a small open chat model. Answers appear as they are written.",
     uses=[MODEL],
 ) as demo:

@@ -29,9 +29,7 @@ def picture(grid: np.ndarray) -> np.ndarray:
 
 def read_drawing(sketch: dict | None) -> tuple[dict[str, float], np.ndarray]:
     """Probabilities of each digit for a drawing, and the grid the model saw."""
-    with shared.as_user_error():  # on the CPU, before any GPU time is asked for
-        grid = grid_of(sketch)
-    return read_grid(grid)
+    return read_grid(grid_of(sketch))  # checked on the CPU, before any GPU time is asked for
 
 
 def grid_of(sketch: dict | None) -> np.ndarray:
@@ -60,7 +58,7 @@ def read_grid(grid: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
 
 
 with shared.page(
-    "Digits",
+    __file__,
     "Draw a digit (or pick one the model never saw in training): it names it, with each digit's probability.",
     uses=["digits-model", "digits-data"],
 ) as demo:

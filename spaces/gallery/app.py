@@ -52,7 +52,7 @@ CARD = (
     "border:1px solid var(--border-color-primary);text-decoration:none;color:inherit"
 )
 
-with shared.page("Demo gallery", "Every demo of the suite: open one to try it.", uses=[]) as demo:
+with shared.page(__file__, "Every demo of the suite: open one to try it.", uses=[]) as demo:
     with gr.Row():
         query = gr.Textbox(label="Search", placeholder="sentiment, image, search…", scale=3)
         hardware = gr.Dropdown(

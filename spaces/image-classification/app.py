@@ -12,9 +12,8 @@ examples = [row["image"] for row in shared.load_dataset("image-examples")]
 
 def classify(image: object) -> dict[str, float]:
     """Top-5 ImageNet labels with their probabilities."""
-    with shared.as_user_error():  # on the CPU, before any GPU time is asked for
-        if image is None:
-            raise shared.InputError("Upload an image first.")
+    if image is None:  # checked on the CPU, before any GPU time is asked for
+        raise shared.InputError("Upload an image first.")
     return top_labels(image)
 
 
@@ -29,7 +28,7 @@ def top_labels(image: object) -> dict[str, float]:
 
 
 with shared.page(
-    "Image classification",
+    __file__,
     "What is in the picture? The five most likely of the 1,000 ImageNet classes.",
     uses=["image-classifier", "image-examples"],
 ) as demo:

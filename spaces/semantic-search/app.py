@@ -1,7 +1,7 @@
 """Semantic search: find the news articles closest in meaning to a query (all-MiniLM-L6-v2).
 
-The corpus was embedded once, offline, by scripts/build_datasets.py; the Space only embeds the
-query.
+The corpus was embedded once, offline, by `scripts/publish.py search-index`; the Space only embeds
+the query.
 """
 
 import shared  # first: ZeroGPU needs `spaces` imported before gradio and torch
@@ -29,7 +29,7 @@ def nearest(text: str, count: int) -> list[list[object]]:
 
 
 with shared.page(
-    "Semantic search",
+    __file__,
     f"Search {len(index):,} news articles by meaning, not keywords. Cosine similarity of sentence embeddings.",
     uses=["news-embedder", "news-index", "news-corpus"],
 ) as demo:

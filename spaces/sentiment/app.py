@@ -25,7 +25,7 @@ def classify(texts: list[str]) -> list[list[dict[str, float]]]:
 
 
 with shared.page(
-    "Sentiment",
+    __file__,
     "Is an English sentence positive or negative? Scores for both labels.",
     uses=["sentiment-model", "sentiment-examples"],
 ) as demo:

@@ -26,17 +26,15 @@ def recognize(samples: np.ndarray, timestamps: bool) -> dict:
 
 def transcribe(audio: str | None, timestamps: bool) -> tuple[str, list[list]]:
     """The transcript of a recording, and its timed segments when asked for."""
-    with shared.as_user_error():  # decoded and checked on the CPU, before any GPU time is asked for
-        samples = shared.read_speech(audio)
+    samples = shared.read_speech(audio)  # decoded and checked on the CPU, before any GPU time is asked for
     result = recognize(samples, bool(timestamps))
-    with shared.as_user_error():
-        if not result["text"]:
-            raise shared.InputError("No speech was recognised in the recording.")
+    if not result["text"]:
+        raise shared.InputError("No speech was recognised in the recording.")
     return result["text"], result["segments"]
 
 
 with shared.page(
-    "Speech to text",
+    __file__,
     "Record or upload speech and read what was said (Whisper tiny). Long recordings are transcribed in chunks.",
     uses=["speech-model", "sample-media"],
 ) as demo:

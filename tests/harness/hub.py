@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from scripts import REPO_ROOT
 from tests.harness import network
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["REPO_ROOT", "SITE_DIR", "configure", "subprocess_env"]
+
 SITE_DIR = Path(__file__).resolve().parent / "site"
 
 # Variables that would make a test talk to the real Hub or depend on the developer's machine.

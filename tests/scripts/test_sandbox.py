@@ -17,7 +17,7 @@ from huggingface_hub import hf_hub_download
 from scripts.sandbox import SandboxError, sandbox_registry, seed
 from tests.harness.apps import free_port, wait_for_client
 from tests.harness.hub import REPO_ROOT, subprocess_env
-from tests.scripts.local_hub.test_cli import serve
+from tests.scripts.hub_double.test_cli import serve
 
 REGISTRY = load_registry(DEFAULT_REGISTRY)
 
@@ -46,6 +46,8 @@ def test_every_entry_is_published_at_its_pinned_revision(seeded):
         "local-user/digits",
         "local-user/digits-classifier",
         "local-user/sample-media",
+        "local-user/sample-images",
+        "local-user/ag-news-minilm-index",
     }
 
 
@@ -54,8 +56,8 @@ def test_genuine_where_a_wheel_carries_the_files_else_labelled_stand_ins(seeded)
     how = {s.name: s.how for s in first}
     assert how["news-embedder"] == "genuine"
     assert how["sentiment-model"] == how["image-classifier"] == how["sentiment-examples"] == "stand-in"
-    assert how["news-index"] == how["image-examples"] == "built"
-    assert how["digits-data"] == how["digits-model"] == how["sample-media"] == "published"
+    own = ("digits-data", "digits-model", "sample-media", "image-examples", "news-index")
+    assert {how[name] for name in own} == {"published"}
 
 
 def test_seeding_again_keeps_what_is_there(seeded):
@@ -107,7 +109,7 @@ def test_an_entry_without_a_builder_is_a_clear_error(tmp_path, monkeypatch):
 
 def test_serve_seed_serves_every_entry_at_its_pin(tmp_path):
     with serve("--seed", "--port", str(free_port()), "--root", str(tmp_path / "root")) as (url, lines, _):
-        assert any(line.startswith("  news-index") and line.endswith("built") for line in lines)
+        assert any(line.startswith("  news-index") and "published v1.0.0" in line for line in lines)
         entry = REGISTRY["sentiment-examples"]
         path = hf_hub_download(entry.repo_id, entry.files[0], revision=entry.revision, repo_type="dataset",
                                endpoint=url, cache_dir=tmp_path / "cache")  # fmt: skip
@@ -148,15 +150,20 @@ def test_an_unknown_demo_is_one_line(tmp_path):
     )
 
 
-def test_an_own_dataset_is_built_from_entries_seeded_before(tmp_path):
+def test_an_own_dataset_is_published_from_the_entries_it_is_built_from(tmp_path):
     from scripts.hub_double import LocalHub
 
     hub = LocalHub(root=tmp_path / "hub")
-    assert {s.name for s in seed(hub, names=["news-embedder", "news-corpus"])} == {"news-embedder", "news-corpus"}
 
     later = {s.name: s.how for s in seed(hub, names=["news-index"])}
 
-    assert later == {"news-embedder": "present", "news-corpus": "present", "news-index": "built"}
-    meta = json.loads(hub.read_snapshot_file("demo-suite/ag-news-minilm-index", "index.json",
-                                             revision=REGISTRY["news-index"].revision, repo_type="dataset"))  # fmt: skip
-    assert meta["corpus"]["rows"] > 0
+    # Nothing of ours is pinned until the publish flow has published it (into this Hub).
+    assert not REGISTRY["news-index"].published
+    assert later == {"news-embedder": "genuine", "news-corpus": "stand-in", "news-index": "published"}
+    pinned = load_registry(sandbox_registry(hub))["news-index"]
+    assert pinned.repo_id == "local-user/ag-news-minilm-index"
+    meta = json.loads(hub.read_snapshot_file(pinned.repo_id, "index.json", revision=pinned.revision,
+                                             repo_type="dataset"))  # fmt: skip
+    assert meta["corpus"]["rows"] > 0 and meta["corpus"]["revision"] == REGISTRY["news-corpus"].revision
+    card = hub.read_snapshot_file(pinned.repo_id, "README.md", revision=pinned.revision, repo_type="dataset")
+    assert b"Built from sandbox stand-ins (news-corpus)" in card

@@ -36,3 +36,17 @@ MODEL_FILES = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_
 def model_entry(repo_id: str, revision: str, **extra) -> dict:
     return {"type": "model", "repo": repo_id, "revision": revision, "files": MODEL_FILES,
             "task": "text-classification", **extra}  # fmt: skip
+
+
+@pytest.fixture
+def app_file(tmp_path: Path) -> Callable[[str], str]:
+    """An app's `__file__` in a demo folder whose README is titled `title` (for `shared.page`)."""
+
+    def make(title: str) -> str:
+        folder = tmp_path / title.lower().replace(" ", "-")
+        folder.mkdir()
+        (folder / "README.md").write_text(f"---\ntitle: {title}\nlicense: mit\n---\n", encoding="utf-8")
+        (folder / "app.py").write_text("", encoding="utf-8")
+        return str(folder / "app.py")
+
+    return make

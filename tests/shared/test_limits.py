@@ -14,7 +14,7 @@ import shared
 from shared import InputError, read_speech
 from shared import audio as shared_audio
 from shared.audio import SAMPLE_RATE, _StreamResampler
-from shared.inputs import text_of
+from shared.inputs import check_text
 from shared.limits import (
     MAX_CHANNELS,
     MAX_CHAT_MESSAGE_CHARS,
@@ -170,14 +170,14 @@ def test_a_looping_transcript_stops_and_speech_does_not():
 )
 def test_text_that_cannot_be_used_is_refused(value, expected):
     with pytest.raises(InputError, match=re.escape(expected)):
-        text_of(value)
+        check_text(value)
 
 
 def test_pathological_but_valid_unicode_is_accepted_within_the_limit():
     zalgo = "Z" + "\u0301\u0300\u0302" * 1_600  # combining marks stacked on one letter
     right_to_left = "\u202e" + "txet desrever" * 300
     for text in (zalgo, right_to_left, "🙂" * 5_000):
-        assert text_of(text) == text.strip()
+        assert check_text(text) == text.strip()
 
 
 # ---------------------------------------------------------------------- drawings

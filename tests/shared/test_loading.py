@@ -231,14 +231,16 @@ def test_embedding_conventions_come_from_the_registry(sandbox, use_registry):
 
 
 def test_an_index_built_with_another_embedder_revision_is_refused(sandbox, use_registry, tmp_path):
-    from shared.registry import DEFAULT_REGISTRY
+    from shared.registry import registry_path
 
-    text = Path(DEFAULT_REGISTRY).read_text().replace("1110a243fdf4706b3f48f1d95db1a4f5529b4d41", "f" * 40)
+    text = registry_path().read_text().replace("1110a243fdf4706b3f48f1d95db1a4f5529b4d41", "f" * 40)
     use_registry({})
     Path(tmp_path / "registry.yaml").write_text(text)
     embedder = type("FakeEmbedder", (), {"name": "news-embedder"})()
 
     with pytest.raises(StaleArtifactError, match="was built with sentence-transformers/all-MiniLM-L6-v2@1110a243fdf4"):
+        shared.load_vector_index("news-index", embedder=embedder)
+    with pytest.raises(StaleArtifactError, match="publish it again with 'python scripts/publish.py search-index'"):
         shared.load_vector_index("news-index", embedder=embedder)
 
 

@@ -26,10 +26,10 @@ def wait_for_release(text: str) -> str:
 
 
 @pytest.fixture
-def blocking_app(monkeypatch):
+def blocking_app(monkeypatch, app_file):
     monkeypatch.setattr(shared_ui, "QUEUE_SIZE", 2)
     RELEASE.clear()
-    with shared.page("Bounds", "A page that holds every request until released.", uses=[]) as demo:
+    with shared.page(app_file("Bounds"), "A page that holds every request until released.", uses=[]) as demo:
         box = gr.Textbox()
         out = gr.Textbox()
         box.submit(wait_for_release, box, out, api_name="hold")
@@ -97,11 +97,11 @@ def test_an_app_without_file_inputs_takes_no_large_upload(blocking_app, tmp_path
     assert answer.status_code == 413
 
 
-def test_the_upload_limit_is_the_largest_file_an_input_takes():
-    with shared.page("Files", "Inputs of each kind.", uses=[]) as audio_page:
+def test_the_upload_limit_is_the_largest_file_an_input_takes(app_file):
+    with shared.page(app_file("Files"), "Inputs of each kind.", uses=[]) as audio_page:
         gr.Audio(type="filepath")
         gr.Image()
-    with shared.page("Images", "An image input.", uses=[]) as image_page:
+    with shared.page(app_file("Images"), "An image input.", uses=[]) as image_page:
         shared.image_input()
 
     assert shared_ui.upload_limit_of(audio_page) == limits.MAX_AUDIO_BYTES

@@ -28,7 +28,7 @@ def echo(text: str) -> str:
     return text
 
 
-with shared.page("Echo", "Echoes.", uses=["sentiment-examples"]) as demo:
+with shared.page(__file__, "Echoes.", uses=["sentiment-examples"]) as demo:
     box = gr.Textbox()
     box.submit(echo, box, box, api_name="echo")
 
