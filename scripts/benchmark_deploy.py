@@ -11,6 +11,11 @@ to every request (the Hub is far away). Measured: requests, bytes sent and recei
 Hub's request log), wall time, for a first deploy of every Space and a no-op redeploy.
 Goals: a no-op redeploy sends no more requests than the baseline; a first deploy takes at most
 half the baseline's wall time.
+
+It also reports what each Space ships, before and after the deploy vendored only the `shared`
+modules an app uses: files, `shared` modules, requirements, and the download `pip install
+--dry-run --report` resolves for those requirements into an empty environment (sizes read from
+the package index). "Before" is the same bundle with every module of `shared` imported.
 """
 
 from __future__ import annotations
@@ -81,8 +86,9 @@ def _serve(root: Path, *, port: int, token: str, latency: float, log: Path) -> I
         server.wait(timeout=30)
 
 
-def run(latency: float) -> list[Measure]:
-    """Both methods, first deploy then no-op redeploy, against one seeded local Hub."""
+def run(latency: float) -> tuple[list[Measure], str]:
+    """Both methods, first deploy then no-op redeploy, against one seeded local Hub; and the
+    report of what each Space ships."""
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="deploy-benchmark-"))
     token = f"bench-{secrets.token_hex(8)}"
@@ -117,6 +123,7 @@ def run(latency: float) -> list[Measure]:
                 (bundles / result.name / path).parent.mkdir(parents=True, exist_ok=True)
                 (bundles / result.name / path).write_bytes(content)
         sources = [result.name for result in planned]
+        shipping = _shipping_report(planned, workdir=workdir, token=token)
 
         def baseline() -> None:
             for name in sources:
@@ -136,7 +143,27 @@ def run(latency: float) -> list[Measure]:
         for round_name in ("first deploy", "no-op redeploy"):
             measures.append(_measure(log, "sync Action (sequential)", round_name, baseline))
             measures.append(_measure(log, "scripts/deploy.py", round_name, suite))
-        return measures
+        return measures, shipping
+
+
+def _shipping_report(planned: Sequence, *, workdir: Path, token: str) -> str:
+    """Each Space's bundle as planned, against the same bundle carrying all of `shared`."""
+    import shutil
+
+    from scripts._benchmark.shipping import WHOLE_SHARED, report, shipped, whole_shared_module
+    from scripts.deploy import Suite, deploy
+
+    suite = Suite()
+    whole = workdir / "before" / "spaces"
+    for result in planned:
+        shutil.copytree(suite.spaces_dir / result.name, whole / result.name)
+        (whole / result.name / WHOLE_SHARED).write_text(whole_shared_module(suite.shared_dir))
+    before = deploy(namespace="bench-baseline", token=token, dry_run=True, suite=Suite(spaces_dir=whole))
+    failed = [f"{r.name}: {r.error}" for r in before if not r.ok]
+    if failed:
+        raise SystemExit("planning the whole-shared bundles failed: " + "; ".join(failed))
+    print("Resolving each Space's requirements with pip…", file=sys.stderr, flush=True)
+    return report([shipped(r.name, r.plan.files) for r in before], [shipped(r.name, r.plan.files) for r in planned])
 
 
 def report(measures: Sequence[Measure], *, latency: float, spaces: int) -> str:
@@ -162,12 +189,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every request (default 0.05)")
     parser.add_argument("--json", type=Path, help="also write the measures to this file")
     args = parser.parse_args(argv)
-    measures = run(args.latency)
+    measures, shipping = run(args.latency)
     from shared.catalog import discover_spaces
 
     from scripts.deploy import Suite
 
     print(report(measures, latency=args.latency, spaces=len(discover_spaces(Suite().spaces_dir))))
+    print()
+    print(shipping)
     if args.json:
         args.json.write_text(json.dumps([asdict(m) for m in measures], indent=2) + "\n")
     first, noop = measures[:2], measures[2:]

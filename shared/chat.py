@@ -86,7 +86,9 @@ class Chat:
             raise InputError("Type a message first.")
         text = check_text(text, what="message", max_chars=MAX_CHAT_MESSAGE_CHARS)
         system = (
-            check_text(system, what="system prompt", max_chars=MAX_CHAT_MESSAGE_CHARS) if str(system or "").strip() else ""
+            check_text(system, what="system prompt", max_chars=MAX_CHAT_MESSAGE_CHARS)
+            if str(system or "").strip()
+            else ""
         )
         turns = _recent_turns(history, max_chars=self.context_tokens * MAX_CHARS_PER_TOKEN)
         head = [{"role": "system", "content": system}] if system else []

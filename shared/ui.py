@@ -287,7 +287,9 @@ class _ImagePayload(ImageData):
             try:
                 return super().model_validate(obj, *args, **kwargs)
             except Exception:
-                raise InputError(f"Expected an image file, got {type(obj).__name__}: upload a PNG, JPEG or WebP.") from None
+                raise InputError(
+                    f"Expected an image file, got {type(obj).__name__}: upload a PNG, JPEG or WebP."
+                ) from None
 
 
 def image_input(label: str = "Image", **kwargs: Any) -> gr.Image:
@@ -434,7 +436,8 @@ def _accept_batched_validation() -> None:
 
     gradio 6.31 hands the validation result of a batched event over as a tuple and then only
     inspects lists, so every input passes. Converting the tuple restores the documented
-    behaviour; tests/shared/test_ui.py fails if Gradio changes here.
+    behaviour; tests/spaces/test_sentiment.py (a bad request does not fail its batch) fails if Gradio
+    changes here.
     """
     import gradio.queueing as queueing
 

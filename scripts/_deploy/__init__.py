@@ -1,1 +1,2 @@
-"""Private parts of the deploy (scripts/deploy.py): staging, syncing, waiting, retries, reports."""
+"""Private parts of the deploy (scripts/deploy.py), one concern a module: bundle, requirements,
+card, checks, secrets, pins, sources, platform, plan, apply, wait (docs/architecture.md)."""

@@ -1,1 +1,2 @@
-"""Private parts of the offline sandbox (scripts/sandbox.py): stand-in builders and sample texts."""
+"""Private parts of the offline sandbox (scripts/sandbox.py): stand-in builders, the wheels and
+cards they use, sample texts."""

@@ -3,7 +3,7 @@
 The real, unmodified `huggingface_hub`, `transformers` and `datasets` clients accept it as the Hub
 when `HF_ENDPOINT` points at it: downloads, uploads (regular and LFS), history, refs, Spaces and
 front-matter validation. It knows nothing of the demo suite: it imports only the standard
-library, and content reaches it over HTTP or through `LocalHub.publish_snapshot`.
+library and PyYAML, and content reaches it over HTTP or through `LocalHub.publish_snapshot`.
 
     >>> from scripts.hub_double import LocalHub
     >>> with LocalHub() as hub:

@@ -240,7 +240,7 @@ def test_an_index_built_with_another_embedder_revision_is_refused(sandbox, use_r
 
     with pytest.raises(StaleArtifactError, match="was built with sentence-transformers/all-MiniLM-L6-v2@1110a243fdf4"):
         shared.load_vector_index("news-index", embedder=embedder)
-    with pytest.raises(StaleArtifactError, match="publish it again with 'python scripts/publish.py search-index'"):
+    with pytest.raises(StaleArtifactError, match=r"publish it again with 'python scripts/publish\.py search-index'"):
         shared.load_vector_index("news-index", embedder=embedder)
 
 
