@@ -36,4 +36,4 @@ def _sample_file(demo: str) -> str:
         import shared
 
         return shared.example_clips("sample-media")[0][0]  # a clip of the pinned dataset
-    return str(REPO_ROOT / "scripts" / "sample_images" / "cat.jpg")
+    return str(REPO_ROOT / "scripts" / "_publish" / "sample_images" / "cat.jpg")

@@ -12,7 +12,7 @@ from gradio_client.exceptions import AppError
 from tests.spaces.conftest import save_screenshot
 
 DEMO = "image-classification"
-SAMPLES = Path(__file__).resolve().parents[2] / "scripts" / "sample_images"
+SAMPLES = Path(__file__).resolve().parents[2] / "scripts" / "_publish" / "sample_images"
 
 
 def test_top_five_labels_with_probabilities(app):
