@@ -91,7 +91,17 @@ def __getattr__(name: str) -> Any:
     if name in _WHERE:
         import importlib
 
-        value = getattr(importlib.import_module(_WHERE[name]), name)
+        try:
+            module = importlib.import_module(_WHERE[name])
+        except ModuleNotFoundError as exc:
+            if exc.name != _WHERE[name]:
+                raise
+            # A Space ships only the modules of shared its app uses (scripts/deploy.py follows them).
+            raise ImportError(
+                f"shared.{name} needs {exc.name}, which this copy of shared does not have: deploy the app "
+                "again (the deploy ships the modules of shared that the app's code names)"
+            ) from None
+        value = getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'shared' has no attribute {name!r}")

@@ -89,6 +89,7 @@ def test_the_deployed_space_runs_alone_and_answers_like_the_local_app(deployed, 
     port = free_port()
     env = subprocess_env(GRADIO_SERVER_PORT=str(port), HF_HOME=str(hf_home))
     env["PYTHONPATH"] = str(SITE_DIR)  # the network guard only
+    env["SUITE_AS_A_SPACE"] = "1"  # shared from the Space's folder alone, not the editable install
     env.pop("SUITE_REGISTRY", None)
     args, api_name = probe_args(demo)
     with sandbox.record() as log:

@@ -57,3 +57,26 @@ def test_a_module_named_only_inside_a_function_of_shared_comes_along(hub_token, 
     modules, _ = shipped(result)
     # chat imports generation and loading inside its methods.
     assert {"chat", "generation", "loading", "compute", "models"} <= modules and "ui" not in modules
+
+
+def test_a_name_whose_module_a_space_does_not_carry_says_so(planned, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.harness.hub import SITE_DIR, subprocess_env
+
+    for path, content in planned["gallery"].plan.files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(content)
+    probe = "import shared\ntry:\n    shared.load_model\nexcept ImportError as exc:\n    print(exc)\n"
+    env = subprocess_env()
+    env["PYTHONPATH"] = f"{tmp_path}:{SITE_DIR}"  # the Space's copy of shared, not the repo's
+    env["SUITE_AS_A_SPACE"] = "1"
+
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120, check=True)  # fmt: skip
+
+    assert done.stdout.strip() == (
+        "shared.load_model needs shared.loading, which this copy of shared does not have: deploy the app again "
+        "(the deploy ships the modules of shared that the app's code names)"
+    )
