@@ -33,6 +33,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 from shared.catalog import NAMESPACE_ENV, SpaceSource, catalog_entries, discover_spaces, space_hardware, space_url
 from shared.errors import SuiteError
+from shared.feedback_log import DATASET_NAME as FEEDBACK_DATASET
 from shared.registry import SHA_PATTERN, Registry, load_registry, registry_path
 
 import httpx2
@@ -234,6 +235,17 @@ def deploy(
     return results
 
 
+def _create_feedback_dataset(api: Any, repo_id: str) -> None:
+    """The private dataset every Space's verdicts go to (`shared.feedback_log`)."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        if not api.repo_exists(repo_id, repo_type="dataset"):
+            api.create_repo(repo_id, repo_type="dataset", private=True, exist_ok=True)
+    except HfHubHTTPError as exc:
+        raise hub_failure(exc, f"creating the feedback dataset {repo_id}") from None
+
+
 def _run_all(job: _Job, spaces: list[tuple[SpaceSource, SpaceResult]], *, workers: int) -> None:
     """Deploy the Spaces on `workers` threads; on Ctrl-C (or `job.cancel`) stop them all quickly.
 
@@ -346,6 +358,19 @@ class _Job:
     progress: Progress
     on_done: Callable[[SpaceResult], None]
     cancel: threading.Event
+    _feedback_lock: threading.Lock = field(default_factory=threading.Lock)
+    _feedback_made: bool = False
+
+    @property
+    def feedback_repo(self) -> str:
+        return f"{self.namespace}/{FEEDBACK_DATASET}"
+
+    def _make_feedback_dataset(self) -> None:
+        """Once per deploy, before the first Space is written (a deploy that writes nothing makes nothing)."""
+        with self._feedback_lock:
+            if not self._feedback_made:
+                _create_feedback_dataset(self.api, self.feedback_repo)
+                self._feedback_made = True
 
     def sleep(self, seconds: float) -> None:
         """Wait between retries and polls; a cancelled deploy stops waiting at once."""
@@ -421,6 +446,7 @@ class _Job:
             environ=self.environ,
             forbidden=self._forbidden,
             dry_run=self.dry_run,
+            feedback_repo=self.feedback_repo,
         )
 
     def _rollback_plan(self, space: SpaceSource, repo_id: str) -> Plan:
@@ -442,6 +468,9 @@ class _Job:
                 + "; "
             )
         description += TAG_NOTE.format(tag=self.tag)
+        if not self.rollback and plan.writes:
+            say(f"making sure the feedback dataset {self.feedback_repo} exists")
+            self._make_feedback_dataset()
         applied = apply_plan(
             self.api, plan, message=message, description=description, tag=self.tag,
             rollback=bool(self.rollback), progress=say, committed=lambda commit: setattr(result, "commit", commit),

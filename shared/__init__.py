@@ -21,6 +21,7 @@ Public surface (everything else is private):
     check_text, check_whole_number, InputError     refusing input: the one way (shared.inputs, shared.errors)
     page, text_validator, image_input,
     sketch_input                                   the look, the inputs and the app's bounds (shared.ui)
+    feedback, chat_feedback                        👍 / 👎 on an output, kept (shared.ui, shared.feedback_log)
     SuiteError and subclasses                      one-line errors (shared.errors)
 """
 
@@ -70,7 +71,7 @@ _LAZY = {
     "shared.chat": ("Chat", "gpu_seconds_for_chat"),
     "shared.generation": ("TokenStreamer", "stream_text"),
     "shared.audio": ("example_clips", "gpu_seconds_for_speech", "read_speech", "transcribe"),
-    "shared.ui": ("image_input", "page", "sketch_input", "text_validator"),
+    "shared.ui": ("chat_feedback", "feedback", "image_input", "page", "sketch_input", "text_validator"),
 }  # fmt: skip
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -78,7 +79,7 @@ __all__ = [
     "ArtifactNotFoundError", "CatalogEntry", "Chat", "Embedder", "Embedding", "Entry", "HubAccessError",
     "HubUnreachableError", "InputError", "NotPublishedError", "Registry", "RegistryError", "SpaceConfigError",
     "StaleArtifactError", "SuiteError", "TokenStreamer", "UnknownNameError", "UnsafeArtifactError", "VectorIndex",
-    "check_text", "check_whole_number", "device", "dtype", "entry", "example_clips", "fetch", "get_registry", "gpu",
+    "chat_feedback", "check_text", "check_whole_number", "device", "dtype", "entry", "example_clips", "feedback", "fetch", "get_registry", "gpu",
     "gpu_seconds_for_chat", "gpu_seconds_for_speech", "hub_link", "image_input", "is_stand_in", "length_batches",
     "load_catalog", "load_dataset", "load_embedder", "load_model", "load_pipeline", "load_processor",
     "load_tokenizer", "load_vector_index", "on_zerogpu", "page", "read_speech", "sketch_input", "stream_text",

@@ -40,6 +40,13 @@ MAX_AUDIO_SAMPLES = 10 * 60 * 96_000 * 2  # frames × channels decoded: 10 minut
 SPEECH_TOKENS_PER_SECOND = 8
 SPEECH_EXTRA_TOKENS = 8
 
+# ---------------------------------------------------------------------- feedback
+MAX_FEEDBACK_COMMENT_CHARS = 1_000  # a stakeholder's comment on an output
+MAX_FEEDBACK_SUMMARY_CHARS = 500  # an input's or output's summary in a feedback record
+# One process's file of records (a record is ~2 KB at most): past it, verdicts are refused, so a
+# flood of clicks cannot fill the disk.
+MAX_FEEDBACK_FILE_BYTES = 64 * 2**20
+
 # ---------------------------------------------------------------------- requests and queues
 MAX_REQUEST_BYTES = 2 * 2**20  # any request body but a file upload (JSON of every input)
 QUEUE_SIZE = 64  # requests waiting per app; one more gets "the queue is full", at once

@@ -25,16 +25,20 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from shared.catalog import read_space
 from shared.errors import InputError
+from shared.feedback_log import FOLDER_ENV as FEEDBACK_FOLDER_ENV
+from shared.feedback_log import FeedbackLog, Pin
 from shared.hub import entry, hub_link, is_stand_in
 from shared.inputs import check_text
 from shared.limits import (
     CONCURRENCY,
     IMAGE_WORKING_SIDE,
     MAX_AUDIO_BYTES,
+    MAX_FEEDBACK_COMMENT_CHARS,
     MAX_IMAGE_BYTES,
     MAX_IMAGE_PIXELS,
     MAX_REQUEST_BYTES,
@@ -50,6 +54,9 @@ UPLOAD_LIFETIME_SECONDS = 3600
 # Drawings whose canvas was sent (in the browser, as blobs) but never submitted, kept at most.
 MAX_PENDING_DRAWINGS = 2 * QUEUE_SIZE
 MAX_DRAWING_LAYERS = 16
+
+# The feedback log of the page being built (`feedback` and `chat_feedback` add to it).
+_PAGE_LOG: ContextVar[FeedbackLog] = ContextVar("page_feedback_log")
 
 STAND_IN_NOTICE = (
     "⚠️ **Stand-in weights.** This app runs on the offline sandbox: stand-ins replace the real artifacts "
@@ -74,7 +81,13 @@ def page(app: str | os.PathLike[str], description: str, *, uses: Sequence[str]) 
     Raises:
         SpaceConfigError: the app's folder has no README with front matter.
     """
-    title = read_space(os.path.dirname(os.path.abspath(app))).title
+    folder = os.path.dirname(os.path.abspath(app))
+    title = read_space(folder).title
+    log = FeedbackLog(
+        os.path.basename(folder),
+        pins=[Pin(name, entry(name).repo_id, entry(name).revision) for name in uses],
+        folder=os.environ.get(FEEDBACK_FOLDER_ENV) or os.path.join(folder, "feedback"),
+    )
     with gr.Blocks(
         title=title, analytics_enabled=False, delete_cache=(UPLOAD_LIFETIME_SECONDS, UPLOAD_LIFETIME_SECONDS)
     ) as blocks:
@@ -85,14 +98,82 @@ def page(app: str | os.PathLike[str], description: str, *, uses: Sequence[str]) 
                 STAND_IN_NOTICE.format(names=", ".join(stand_ins)),
                 elem_id="suite-stand-in-notice",
             )
-        yield blocks
-        if uses:
-            gr.HTML(footer_html(uses), elem_id="suite-footer")
+        token = _PAGE_LOG.set(log)
+        try:
+            yield blocks
+        finally:
+            _PAGE_LOG.reset(token)
+        gr.HTML(footer_html(uses, feedback=log.where), elem_id="suite-footer")
+    blocks.feedback_log = log  # type: ignore[attr-defined]
     _bound(blocks)
 
 
-def footer_html(uses: Sequence[str]) -> str:
-    """The footer: one line per registry entry, linked to the Hub at its pinned revision."""
+def feedback(endpoint: str, *, inputs: Sequence[Any], outputs: Sequence[Any]) -> None:
+    """👍 / 👎 and an optional comment under an output: each click is one record of the page's
+    feedback log (`shared.feedback_log`), with the inputs and outputs as they are on the page.
+
+    Call it inside `with page(...)`, where the buttons should appear.
+
+    Args:
+        endpoint: The API name of the event whose output is judged.
+        inputs: The components of its input.
+        outputs: The components of its output.
+    """
+    log = _PAGE_LOG.get(None)
+    if log is None:
+        raise RuntimeError("shared.feedback(...) belongs inside `with shared.page(...)`")
+    with gr.Row(elem_classes="suite-feedback"):
+        up = gr.Button("👍", size="sm", min_width=60, scale=0, elem_classes="suite-feedback-up")
+        down = gr.Button("👎", size="sm", min_width=60, scale=0, elem_classes="suite-feedback-down")
+        comment = gr.Textbox(
+            label="Comment", placeholder="A comment for the team (optional)", show_label=False, container=False,
+            scale=4,
+            max_length=MAX_FEEDBACK_COMMENT_CHARS,
+        )  # fmt: skip
+    thanks = gr.Markdown(elem_classes="suite-feedback-thanks")
+    count = len(inputs)
+
+    def judge(verdict: str) -> Callable[..., Any]:
+        def record(request: gr.Request, comment_text: str, *values: Any) -> tuple[str, str]:
+            log.record(
+                endpoint=endpoint, verdict=verdict, comment=comment_text, input=list(values[:count]),
+                output=list(values[count:]), session=getattr(request, "session_hash", "") or "",
+            )  # fmt: skip
+            return "", f"Thank you: {'👍' if verdict == 'up' else '👎'} recorded."
+
+        return record
+
+    for button, verdict in ((up, "up"), (down, "down")):
+        button.click(
+            judge(verdict), inputs=[comment, *inputs, *outputs], outputs=[comment, thanks],
+            api_name=f"feedback_{endpoint}_{verdict}", queue=False,
+        )  # fmt: skip
+
+
+def chat_feedback(chatbot: Any, *, endpoint: str) -> None:
+    """Record the chatbot's own 👍 / 👎 on an answer (its like event), with the question before it."""
+    log = _PAGE_LOG.get(None)
+    if log is None:
+        raise RuntimeError("shared.chat_feedback(...) belongs inside `with shared.page(...)`")
+
+    def record(history: list[Any], liked: gr.LikeData, request: gr.Request) -> None:
+        index = liked.index if isinstance(liked.index, int) else (liked.index or [0])[0]
+        question = next(
+            (m.get("content") for m in reversed(history[:index]) if isinstance(m, dict) and m.get("role") == "user"),
+            None,
+        )
+        verdict = "up" if liked.liked is True or liked.liked == "Like" else "down"
+        log.record(
+            endpoint=endpoint, verdict=verdict, input=question, output=liked.value,
+            session=getattr(request, "session_hash", "") or "",
+        )  # fmt: skip
+
+    chatbot.like(record, inputs=chatbot, outputs=None, queue=False)
+
+
+def footer_html(uses: Sequence[str], *, feedback: str = "") -> str:
+    """The footer: one line per registry entry, linked to the Hub at its pinned revision, and
+    where feedback goes."""
     items = []
     for name in uses:
         pinned = entry(name)
@@ -102,7 +183,9 @@ def footer_html(uses: Sequence[str]) -> str:
             f'<li><a href="{html.escape(hub_link(name))}" target="_blank" rel="noopener">{html.escape(label)}</a>'
             f"{note}{' — ' + html.escape(pinned.description) if pinned.description else ''}</li>"
         )
-    return f"<footer><small>Pinned artifacts:<ul>{''.join(items)}</ul></small></footer>"
+    pinned_list = f"Pinned artifacts:<ul>{''.join(items)}</ul>" if items else ""
+    kept = f"<p>Feedback (👍 / 👎) goes to {html.escape(feedback)}.</p>" if feedback else ""
+    return f"<footer><small>{pinned_list}{kept}</small></footer>"
 
 
 def _bound(blocks: gr.Blocks) -> None:

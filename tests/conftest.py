@@ -41,7 +41,9 @@ def pytest_configure(config: pytest.Config) -> None:
     hub.add_account("other-user", f"test-other-{secrets.token_hex(8)}")
     network_log = workdir / "subprocess-network.log"
     network_log.touch()
-    hub_env.configure(hub_url=hub.url, hf_home=workdir / "hf-home", network_log=network_log)
+    hub_env.configure(
+        hub_url=hub.url, hf_home=workdir / "hf-home", network_log=network_log, feedback=workdir / "feedback"
+    )
     _state.update(hub=hub, workdir=workdir, network_log=network_log)
 
 

@@ -30,6 +30,7 @@ from scripts._deploy.sources import forget_parsed, imported_names, parse_python
 _SKIPPED_DIRS = {
     "__pycache__", ".git", ".gradio", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache", ".mypy_cache",
     ".venv", "venv", "node_modules", "flagged",
+    "feedback",  # verdicts kept on this machine (shared.feedback): never shipped in a Space
 }  # fmt: skip
 _SKIPPED_FILES = {".DS_Store", "Thumbs.db", SETTINGS_FILE}
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")

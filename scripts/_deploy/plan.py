@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.catalog import CARD_FILE, SpaceSource
+from shared.feedback_log import REPO_ENV as FEEDBACK_REPO_ENV
+from shared.feedback_log import TOKEN_ENV as FEEDBACK_TOKEN_ENV
 
 from scripts._deploy.bundle import Bundle
 from scripts._deploy.errors import DeployError, RefusedError
@@ -102,6 +104,7 @@ def plan_deploy(
     environ: Mapping[str, str],
     forbidden: Sequence[str],
     dry_run: bool,
+    feedback_repo: str | None = None,
 ) -> Plan:
     """The plan that makes `repo_id` hold `bundle`, with the demo's settings.
 
@@ -114,6 +117,8 @@ def plan_deploy(
         environ: Where secret and variable values are read.
         forbidden: Strings no variable may hold (the token in use).
         dry_run: Only reporting: the README is validated by the Hub now when it changed.
+        feedback_repo: The dataset the Space's verdicts go to (its variable), pushed with the
+            token in `$SUITE_FEEDBACK_TOKEN` (its secret, when the environment has one).
 
     Raises:
         RefusedError: a setting cannot be planned (a value missing for a new Space, a variable
@@ -127,8 +132,9 @@ def plan_deploy(
     plan.create = not remote.exists
     plan.hardware = bundle.hardware if plan.create or remote.hardware != bundle.hardware else None
     plan.private = private and (plan.create or not remote.private)
-    _plan_variables(api, space, plan, environ=environ, forbidden=forbidden)
-    _plan_secrets(space, plan, environ=environ, sync_secrets=sync_secrets)
+    extra = {FEEDBACK_REPO_ENV: feedback_repo} if feedback_repo else {}
+    _plan_variables(api, space, plan, environ=environ, forbidden=forbidden, extra=extra)
+    _plan_secrets(space, plan, environ=environ, sync_secrets=sync_secrets, optional=(FEEDBACK_TOKEN_ENV,))
     # The Hub checks the front matter before a commit that changes README.md; ask it first only
     # where something else would be written before that commit (or nothing will be).
     readme_changes = any(c.path == CARD_FILE for c in plan.changes)
@@ -161,9 +167,15 @@ def plan_rollback(api: Any, space: SpaceSource, repo_id: str, tag: str, *, forbi
 
 
 def _plan_variables(
-    api: Any, space: SpaceSource, plan: Plan, *, environ: Mapping[str, str], forbidden: Sequence[str]
+    api: Any,
+    space: SpaceSource,
+    plan: Plan,
+    *,
+    environ: Mapping[str, str],
+    forbidden: Sequence[str],
+    extra: Mapping[str, str],
 ) -> None:
-    wanted = {}
+    wanted = dict(extra)
     for key, default in space.variables.items():
         value = environ.get(key, default)
         if value is None:
@@ -186,15 +198,21 @@ def _plan_variables(
     plan.variables = {k: v for k, v in wanted.items() if current.get(k) != v}
 
 
-def _plan_secrets(space: SpaceSource, plan: Plan, *, environ: Mapping[str, str], sync_secrets: bool) -> None:
+def _plan_secrets(
+    space: SpaceSource, plan: Plan, *, environ: Mapping[str, str], sync_secrets: bool, optional: Sequence[str]
+) -> None:
     # The Hub never gives secrets back, so they cannot be compared: they are set with the
     # Space's creation, with any other change (the Space restarts anyway), or when asked.
     missing = [k for k in space.secrets if not environ.get(k)]
     if missing and plan.create:
         raise RefusedError(f"spaces/{space.name} needs secret(s) {', '.join(missing)}: set them in the environment")
     plan.notes += [f"secret {k}: not in the environment, the Space keeps its value" for k in missing]
+    absent = [k for k in optional if k not in space.secrets and not environ.get(k)]
+    if absent and plan.create:
+        plan.notes += [f"secret {k}: not in the environment: verdicts stay on the Space's disk" for k in absent]
     if plan.writes or sync_secrets:  # an unfinished deploy may not have set them
-        plan.secrets = {k: environ[k] for k in space.secrets if environ.get(k)}
+        names = [*space.secrets, *(k for k in optional if k not in space.secrets)]
+        plan.secrets = {k: environ[k] for k in names if environ.get(k)}
 
 
 def _validate_on_hub(bundle: Bundle) -> None:

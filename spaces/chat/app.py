@@ -49,7 +49,7 @@ with shared.page(
     system_prompt = gr.Textbox(SYSTEM_PROMPT, label="System prompt", lines=2, render=False)
     temperature = gr.Slider(0, 1.5, value=0.2, step=0.05, label="Temperature (0: the most likely words)", render=False)
     max_new_tokens = gr.Slider(16, 1024, value=256, step=16, label="Longest answer (tokens)", render=False)
-    gr.ChatInterface(
+    conversation = gr.ChatInterface(
         respond,
         additional_inputs=[system_prompt, temperature, max_new_tokens],
         additional_inputs_accordion=gr.Accordion("Settings", open=False, render=False),
@@ -59,6 +59,7 @@ with shared.page(
         api_name="chat",
         fill_height=False,
     )
+    shared.chat_feedback(conversation.chatbot, endpoint="chat")
 
 if __name__ == "__main__":
     demo.launch()

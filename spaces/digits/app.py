@@ -80,6 +80,7 @@ with shared.page(
         with gr.Column():
             digit = gr.Label(label="Digit", num_top_classes=10)
             seen = gr.Image(label="What the model reads (8×8 ink counts)", interactive=False, height=180)
+            shared.feedback("read", inputs=[sketch, number], outputs=[digit, truth])
     read.click(read_drawing, inputs=sketch, outputs=[digit, seen], api_name="read_drawing")
     pick.click(read_example, inputs=number, outputs=[digit, seen, truth], api_name="read_example")
 

@@ -62,6 +62,7 @@ with shared.page(__file__, "Every demo of the suite: open one to try it.", uses=
             scale=1,
         )
     cards = gr.HTML(list_demos("", ANY_HARDWARE))
+    shared.feedback("list", inputs=[query, hardware], outputs=[cards])
     gr.on([query.change, hardware.change], list_demos, inputs=[query, hardware], outputs=cards, api_name="list")
 
 if __name__ == "__main__":

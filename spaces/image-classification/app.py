@@ -36,7 +36,9 @@ with shared.page(
         with gr.Column():
             image = shared.image_input("Image")
             submit = gr.Button("Classify", variant="primary")
-        labels = gr.Label(label="Top 5", num_top_classes=5)
+        with gr.Column():
+            labels = gr.Label(label="Top 5", num_top_classes=5)
+            shared.feedback("classify", inputs=[image], outputs=[labels])
     gr.Examples(examples, inputs=image)
     submit.click(classify, inputs=image, outputs=labels, api_name="classify")
 

@@ -42,6 +42,7 @@ with shared.page(
         datatype=["number", "number", "str", "str"],
         label="Closest articles",
     )
+    shared.feedback("search", inputs=[query, k], outputs=[results])
     gr.Examples(["football match result", "interest rates and inflation", "a rocket to Mars"], inputs=query)
     gr.on(
         [submit.click, query.submit],

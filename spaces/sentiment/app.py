@@ -34,6 +34,7 @@ with shared.page(
             text = gr.Textbox(label="Text", lines=3, placeholder="Type a sentence…")
             submit = gr.Button("Classify", variant="primary")
         scores = gr.Label(label="Sentiment", num_top_classes=2)
+    shared.feedback("classify", inputs=[text], outputs=[scores])
     gr.Examples(examples, inputs=text)
     gr.on(
         [submit.click, text.submit],

@@ -46,6 +46,7 @@ with shared.page(
         with gr.Column():
             transcript = gr.Textbox(label="Transcript", lines=6, buttons=["copy"], elem_id="transcript")
             segments = gr.Dataframe(headers=["start (s)", "end (s)", "text"], label="Segments", wrap=True)
+            shared.feedback("transcribe", inputs=[audio, timestamps], outputs=[transcript, segments])
     gr.Examples([path for path, _ in examples], inputs=audio, label="Sample clips")
     submit.click(transcribe, inputs=[audio, timestamps], outputs=[transcript, segments], api_name="transcribe")
 

@@ -17,11 +17,11 @@ SITE_DIR = Path(__file__).resolve().parent / "site"
 _REMOVED = (
     "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
     "HF_DATASETS_OFFLINE", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "TRANSFORMERS_CACHE", "HF_DATASETS_CACHE",
-    "HF_XET_CACHE", "SPACES_ZERO_GPU", "SPACE_ID", "SYSTEM",
+    "HF_XET_CACHE", "SPACES_ZERO_GPU", "SPACE_ID", "SYSTEM", "SUITE_FEEDBACK_REPO", "SUITE_FEEDBACK_TOKEN",
 )  # fmt: skip
 
 
-def configure(*, hub_url: str, hf_home: Path, network_log: Path) -> None:
+def configure(*, hub_url: str, hf_home: Path, network_log: Path, feedback: Path) -> None:
     """Point this process (and the subprocesses it starts) at the local Hub.
 
     Must run before `huggingface_hub` is imported: it reads these variables at import time.
@@ -40,6 +40,8 @@ def configure(*, hub_url: str, hf_home: Path, network_log: Path) -> None:
         TOKENIZERS_PARALLELISM="false",
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
+        # Verdicts given in tests go here, not into the demo folders.
+        SUITE_FEEDBACK_DIR=str(feedback),
         **{network.LOG_ENV: str(network_log)},
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -118,4 +119,15 @@ def test_page_example_and_prediction_in_the_browser(app, page):
     expect(page.get_by_label("Text")).to_have_value(re.compile("^" + re.escape(first_words)))
     page.get_by_role("button", name="Classify").click()
     expect(page.locator(".output-class")).to_have_text(re.compile("^(POSITIVE|NEGATIVE)$"), timeout=30_000)
+    label = page.locator(".output-class").inner_text()
+    page.get_by_placeholder("A comment for the team (optional)").fill("Right on this one")
+    page.get_by_role("button", name="👍").click()
+    expect(page.get_by_text("Thank you: 👍 recorded.")).to_be_visible()
     save_screenshot(page, DEMO)
+
+    [line] = [json.loads(text) for text in app.module.demo.feedback_log.file.read_text().splitlines()]
+    assert (line["demo"], line["endpoint"], line["verdict"], line["comment"]) == (
+        "sentiment", "classify", "up", "Right on this one",
+    )  # fmt: skip
+    assert label in line["output"] and first_words in line["input"]
+    assert {p["name"] for p in line["pins"]} == {"sentiment-model", "sentiment-examples"}

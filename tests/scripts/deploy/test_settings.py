@@ -27,8 +27,27 @@ def test_secrets_and_variables_come_from_the_environment(hf_api, hub_token, suit
     assert result.status == "created"
     assert local_hub.space_secret_matches(repo_id, "ECHO_API_KEY", "s3cret-value-1")
     variables = hf_api.get_space_variables(repo_id)
-    assert {k: v.value for k, v in variables.items()} == {"ECHO_MODE": "loud", "ECHO_REGION": "eu"}
+    assert {k: v.value for k, v in variables.items()} == {
+        "ECHO_MODE": "loud", "ECHO_REGION": "eu", "SUITE_FEEDBACK_REPO": f"{NS}/suite-feedback",
+    }  # fmt: skip
     assert "s3cret-value-1" not in format_plan(result)
+
+
+def test_every_space_sends_its_verdicts_to_the_suites_private_feedback_dataset(hf_api, hub_token, suite, make_demo,
+                                                                                 local_hub):  # fmt: skip
+    name, quiet = make_demo(), make_demo()
+    environ = {"SUITE_FEEDBACK_TOKEN": "feedback-write-token-1"}
+
+    [result] = deploy([name], namespace=NS, token=hub_token, suite=suite, environ=environ)
+    [without] = deploy([quiet], namespace=NS, token=hub_token, suite=suite, environ={})
+
+    assert hf_api.dataset_info(f"{NS}/suite-feedback").private
+    assert hf_api.get_space_variables(result.repo_id)["SUITE_FEEDBACK_REPO"].value == f"{NS}/suite-feedback"
+    assert local_hub.space_secret_matches(result.repo_id, "SUITE_FEEDBACK_TOKEN", "feedback-write-token-1")
+    assert "secret SUITE_FEEDBACK_TOKEN (from $SUITE_FEEDBACK_TOKEN)" in result.plan.settings
+    assert without.plan.notes == [
+        "secret SUITE_FEEDBACK_TOKEN: not in the environment: verdicts stay on the Space's disk"
+    ]
 
 
 def test_a_changed_variable_is_set_and_nothing_else_is_written(hf_api, hub_token, suite, make_demo, local_hub):
