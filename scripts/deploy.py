@@ -447,6 +447,7 @@ class _Job:
             forbidden=self._forbidden,
             dry_run=self.dry_run,
             feedback_repo=self.feedback_repo,
+            app_version=f"git {self.source.sha or 'unknown'}" + ("-dirty" if self.source.dirty else ""),
         )
 
     def _rollback_plan(self, space: SpaceSource, repo_id: str) -> Plan:

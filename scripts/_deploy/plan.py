@@ -11,6 +11,7 @@ from typing import Any
 from shared.catalog import CARD_FILE, SpaceSource
 from shared.feedback_log import REPO_ENV as FEEDBACK_REPO_ENV
 from shared.feedback_log import TOKEN_ENV as FEEDBACK_TOKEN_ENV
+from shared.feedback_log import VERSION_ENV
 
 from scripts._deploy.bundle import Bundle
 from scripts._deploy.errors import DeployError, RefusedError
@@ -105,6 +106,7 @@ def plan_deploy(
     forbidden: Sequence[str],
     dry_run: bool,
     feedback_repo: str | None = None,
+    app_version: str | None = None,
 ) -> Plan:
     """The plan that makes `repo_id` hold `bundle`, with the demo's settings.
 
@@ -119,6 +121,8 @@ def plan_deploy(
         dry_run: Only reporting: the README is validated by the Hub now when it changed.
         feedback_repo: The dataset the Space's verdicts go to (its variable), pushed with the
             token in `$SUITE_FEEDBACK_TOKEN` (its secret, when the environment has one).
+        app_version: What the new files are (the git commit they come from): the Space's
+            `SUITE_APP_VERSION` variable, which each verdict records; set only with new files.
 
     Raises:
         RefusedError: a setting cannot be planned (a value missing for a new Space, a variable
@@ -133,6 +137,8 @@ def plan_deploy(
     plan.hardware = bundle.hardware if plan.create or remote.hardware != bundle.hardware else None
     plan.private = private and (plan.create or not remote.private)
     extra = {FEEDBACK_REPO_ENV: feedback_repo} if feedback_repo else {}
+    if app_version and plan.changes:
+        extra[VERSION_ENV] = app_version
     _plan_variables(api, space, plan, environ=environ, forbidden=forbidden, extra=extra)
     _plan_secrets(space, plan, environ=environ, sync_secrets=sync_secrets, optional=(FEEDBACK_TOKEN_ENV,))
     # The Hub checks the front matter before a commit that changes README.md; ask it first only
@@ -163,6 +169,8 @@ def plan_rollback(api: Any, space: SpaceSource, repo_id: str, tag: str, *, forbi
         raise RefusedError(f"rollback to {tag}: {exc}") from None
     plan = Plan(repo_id=repo_id, remote=head, files=files, changes=diff(files, head))
     plan.unfinished_tag = unfinished_tag(api, head)
+    if plan.changes:  # what the Space's verdicts will name as the app they judged
+        plan.variables = {VERSION_ENV: tag}
     return plan
 
 
