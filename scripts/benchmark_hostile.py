@@ -301,7 +301,8 @@ def run(
             env.update(HF_ENDPOINT=hub.url, HF_HOME=str(Path(scratch) / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1",
                        HF_HUB_DISABLE_XET="1", GRADIO_ANALYTICS_ENABLED="False", HF_UPDATE_DOWNLOAD_COUNTS="0",
                        DISABLE_SAFETENSORS_CONVERSION="1", TOKENIZERS_PARALLELISM="false",
-                       SUITE_REGISTRY=str(sandbox_registry(hub)))  # fmt: skip
+                       SUITE_REGISTRY=str(sandbox_registry(hub)),
+                       SUITE_FEEDBACK_DIR=str(Path(scratch) / "feedback"))  # fmt: skip
             folder = Path(scratch) / "corpus"
             folder.mkdir()
             files = _Files(folder)

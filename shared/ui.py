@@ -146,7 +146,7 @@ def feedback(endpoint: str, *, inputs: Sequence[Any], outputs: Sequence[Any]) ->
     for button, verdict in ((up, "up"), (down, "down")):
         button.click(
             judge(verdict), inputs=[comment, *inputs, *outputs], outputs=[comment, thanks],
-            api_name=f"feedback_{endpoint}_{verdict}", queue=False,
+            api_name=f"feedback_{endpoint}_{verdict}",
         )  # fmt: skip
 
 
@@ -168,7 +168,7 @@ def chat_feedback(chatbot: Any, *, endpoint: str) -> None:
             session=getattr(request, "session_hash", "") or "",
         )  # fmt: skip
 
-    chatbot.like(record, inputs=chatbot, outputs=None, queue=False)
+    chatbot.like(record, inputs=chatbot, outputs=None)
 
 
 def footer_html(uses: Sequence[str], *, feedback: str = "") -> str:

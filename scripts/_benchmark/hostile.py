@@ -253,7 +253,14 @@ def corpus() -> list[Demo]:
         Demo(
             "sentiment",
             Case("healthy", "/classify", ("what a fine film",)),
-            [*_text_cases("/classify"), Case("flood of 300 requests", "/classify", ("what a film",), flood=300)],
+            [
+                *_text_cases("/classify"),
+                Case("flood of 300 requests", "/classify", ("what a film",), flood=300),
+                Case("feedback comment 200× its limit", "/feedback_classify_up", ("c" * 200_000, "a film", None)),
+                Case("feedback comment with a lone surrogate", "/feedback_classify_up",
+                     (LONE_SURROGATE, "a film", None), raw=True),
+                Case("flood of 300 verdicts", "/feedback_classify_down", ("", "a film", None), flood=300),
+            ],
         ),
         Demo(
             "semantic-search",
