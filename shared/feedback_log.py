@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -40,8 +41,9 @@ PUSH_MINUTES = 5.0
 VERDICTS = ("up", "down")
 # A comparison's outcome, by revision (the stakeholder saw only "left" and "right").
 CHOICES = ("baseline", "candidate", "same", "both bad")
-CARD = "README.md"
 _LOG = logging.getLogger("shared.feedback_log")
+# Of a file's bytes, at most this many go into a summary (and only when asked).
+_KEPT_BYTES = MAX_FEEDBACK_SUMMARY_CHARS // 4
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,12 @@ def _summarised(value: Any, keep_bytes: bool) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, str):
-        path = Path(value) if len(value) < 4096 and os.sep in value else None
-        if path is not None and path.is_file():
-            return _digest(path.read_bytes(), kind="file", keep_bytes=keep_bytes)
+        if _is_upload(value):
+            with open(value, "rb") as file:
+                head = file.read(_KEPT_BYTES)
+                file.seek(0)
+                digest = hashlib.file_digest(file, "sha256").hexdigest()  # read in chunks
+            return _described("file", digest, os.path.getsize(value), head if keep_bytes else None)
         return value[:MAX_FEEDBACK_SUMMARY_CHARS]
     if isinstance(value, bytes | bytearray):
         return _digest(bytes(value), kind="bytes", keep_bytes=keep_bytes)
@@ -118,10 +123,23 @@ def _summarised(value: Any, keep_bytes: bool) -> Any:
     return str(value)[:MAX_FEEDBACK_SUMMARY_CHARS]
 
 
+def _is_upload(value: str) -> bool:
+    """Whether a string is the path of an uploaded file: one in the temporary folders where Gradio
+    keeps uploads. A path typed into a text box names no file of the server's."""
+    if len(value) > 4096 or os.sep not in value or not os.path.isfile(value):
+        return False
+    roots = [tempfile.gettempdir(), os.environ.get("GRADIO_TEMP_DIR") or tempfile.gettempdir()]
+    return any(Path(value).resolve().is_relative_to(Path(root).resolve()) for root in roots)
+
+
 def _digest(data: bytes, *, kind: str, keep_bytes: bool) -> dict[str, Any]:
-    described: dict[str, Any] = {"kind": kind, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    if keep_bytes:
-        described["hex"] = data[: MAX_FEEDBACK_SUMMARY_CHARS // 4].hex()
+    return _described(kind, hashlib.sha256(data).hexdigest(), len(data), data[:_KEPT_BYTES] if keep_bytes else None)
+
+
+def _described(kind: str, sha256: str, size: int, head: bytes | None) -> dict[str, Any]:
+    described: dict[str, Any] = {"kind": kind, "sha256": sha256, "bytes": size}
+    if head is not None:
+        described["hex"] = head.hex()
     return described
 
 
@@ -286,7 +304,7 @@ def _scheduler(repo_id: str, folder: Path, *, token: str | None, every: float) -
         every=every,
         private=True,
         hf_api=ForgivingApi(token=token),
-        allow_patterns=["data/**/*.jsonl", CARD],
+        allow_patterns=["data/**/*.jsonl"],
     )
 
 

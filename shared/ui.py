@@ -85,7 +85,7 @@ def page(app: str | os.PathLike[str], description: str, *, uses: Sequence[str]) 
     title = read_space(folder).title
     log = FeedbackLog(
         os.path.basename(folder),
-        pins=[Pin(name, entry(name).repo_id, entry(name).revision) for name in uses],
+        pins=[Pin(name, (pinned := entry(name)).repo_id, pinned.revision) for name in uses],
         folder=os.environ.get(FEEDBACK_FOLDER_ENV) or os.path.join(folder, "feedback"),
     )
     with gr.Blocks(
@@ -119,9 +119,7 @@ def feedback(endpoint: str, *, inputs: Sequence[Any], outputs: Sequence[Any]) ->
         inputs: The components of its input.
         outputs: The components of its output.
     """
-    log = _PAGE_LOG.get(None)
-    if log is None:
-        raise RuntimeError("shared.feedback(...) belongs inside `with shared.page(...)`")
+    log = _page_log("feedback")
     with gr.Row(elem_classes="suite-feedback"):
         up = gr.Button("👍", size="sm", min_width=60, scale=0, elem_classes="suite-feedback-up")
         down = gr.Button("👎", size="sm", min_width=60, scale=0, elem_classes="suite-feedback-down")
@@ -137,7 +135,7 @@ def feedback(endpoint: str, *, inputs: Sequence[Any], outputs: Sequence[Any]) ->
         def record(request: gr.Request, comment_text: str, *values: Any) -> tuple[str, str]:
             log.record(
                 endpoint=endpoint, verdict=verdict, comment=comment_text, input=list(values[:count]),
-                output=list(values[count:]), session=getattr(request, "session_hash", "") or "",
+                output=list(values[count:]), session=_session_of(request),
             )  # fmt: skip
             return "", f"Thank you: {'👍' if verdict == 'up' else '👎'} recorded."
 
@@ -152,9 +150,7 @@ def feedback(endpoint: str, *, inputs: Sequence[Any], outputs: Sequence[Any]) ->
 
 def chat_feedback(chatbot: Any, *, endpoint: str) -> None:
     """Record the chatbot's own 👍 / 👎 on an answer (its like event), with the question before it."""
-    log = _PAGE_LOG.get(None)
-    if log is None:
-        raise RuntimeError("shared.chat_feedback(...) belongs inside `with shared.page(...)`")
+    log = _page_log("chat_feedback")
 
     def record(history: list[Any], liked: gr.LikeData, request: gr.Request) -> None:
         index = liked.index if isinstance(liked.index, int) else (liked.index or [0])[0]
@@ -164,11 +160,22 @@ def chat_feedback(chatbot: Any, *, endpoint: str) -> None:
         )
         verdict = "up" if liked.liked is True or liked.liked == "Like" else "down"
         log.record(
-            endpoint=endpoint, verdict=verdict, input=question, output=liked.value,
-            session=getattr(request, "session_hash", "") or "",
+            endpoint=endpoint, verdict=verdict, input=question, output=liked.value, session=_session_of(request),
         )  # fmt: skip
 
     chatbot.like(record, inputs=chatbot, outputs=None)
+
+
+def _page_log(helper: str) -> FeedbackLog:
+    """The feedback log of the page being built."""
+    log = _PAGE_LOG.get(None)
+    if log is None:
+        raise RuntimeError(f"shared.{helper}(...) belongs inside `with shared.page(...)`")
+    return log
+
+
+def _session_of(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", "") or ""
 
 
 def footer_html(uses: Sequence[str], *, feedback: str = "") -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import uuid
@@ -219,3 +220,9 @@ def test_a_page_takes_a_verdict_with_its_inputs_and_outputs_and_says_where_it_go
     assert (line["endpoint"], line["verdict"], line["comment"]) == ("shout", "up", "spot on")
     assert (line["input"], line["output"], line["pins"]) == ('["hello"]', '["HELLO"]', [])
     assert len(line["session"]) == 16
+
+
+def test_a_server_path_typed_as_text_is_kept_as_text_never_read():
+    typed = os.__file__  # a file of the server's, outside the upload folders
+
+    assert summary(typed) == json.dumps(typed)
