@@ -6,6 +6,8 @@
     python scripts/publish.py sample-images --namespace my-org    public-domain photos (image examples)
     python scripts/publish.py search-index --namespace my-org     the pinned news corpus, embedded once
     python scripts/publish.py all --namespace my-org [--dry-run] [--bump major|minor|patch]
+    python scripts/publish.py digits-model --namespace my-org --candidate --train-seed 1
+                                            retrain, publish as the candidate (the Compare tab)
 
 Each command builds its artifact (deterministically), compares it with the repo's head, and when
 something changed commits it in one commit, tags it with the next semantic version (`v1.0.0`
@@ -13,7 +15,9 @@ first; `--bump` says which part grows; a tag is never moved) and writes the repo
 into the registry, the one place pins live. Identical content makes no commit and no tag.
 `--dry-run` shows what would change and writes nothing. The namespace comes from `--namespace`
 or `$SUITE_ARTIFACTS_NAMESPACE`; the token from `HF_TOKEN` or `hf auth login` (never printed);
-`HF_ENDPOINT` picks the Hub.
+`HF_ENDPOINT` picks the Hub. `--candidate` pins the new version as the entry's `candidate:`
+instead of its `revision:`, so that demos show both side by side (a Compare tab) until one is
+chosen; publishing the same content again without `--candidate` adopts it.
 """
 
 from __future__ import annotations
@@ -73,6 +77,8 @@ def publish_artifact(
     registry_file: Path | None = None,
     bump: str = "minor",
     dry_run: bool = False,
+    candidate: bool = False,
+    train_seed: int | None = None,
 ) -> Published:
     """Build and publish one artifact, and pin it in the registry.
 
@@ -83,6 +89,9 @@ def publish_artifact(
         registry_file: The registry to pin it in (default: the one in use).
         bump: `major`, `minor` or `patch`: which part of the version grows on a change.
         dry_run: Build and compare; write nothing.
+        candidate: Pin it as the entry's candidate, keeping the pinned revision.
+        train_seed: For a trained artifact (the digits model), the training seed (default: the
+            recipe's).
 
     Returns:
         What happened (or would).
@@ -97,7 +106,9 @@ def publish_artifact(
         raise PublishError(str(exc)) from None
     artifact = ARTIFACTS[command]
     entry = _entry_of(registry, command)
-    build = _builder(artifact, registry, api)
+    if train_seed is not None and command != "digits-model":
+        raise PublishError(f"{command} is not trained: --train-seed applies to digits-model only")
+    build = _builder(artifact, registry, api, train_seed=artifacts.TRAIN_SEED if train_seed is None else train_seed)
     return publish(
         entry.name,
         build,
@@ -107,6 +118,7 @@ def publish_artifact(
         registry_file=registry_file,
         bump=bump,
         dry_run=dry_run,
+        candidate=candidate,
     )
 
 
@@ -117,7 +129,7 @@ def _entry_of(registry: Registry, command: str) -> Any:
     return entries[0]
 
 
-def _builder(artifact: Artifact, registry: Registry, api: Any) -> Callable[[Path], str]:
+def _builder(artifact: Artifact, registry: Registry, api: Any, *, train_seed: int) -> Callable[[Path], str]:
     for need in artifact.needs:
         pinned = registry[need]
         if not pinned.published:
@@ -139,7 +151,7 @@ def _builder(artifact: Artifact, registry: Registry, api: Any) -> Callable[[Path
         )  # fmt: skip
     data = registry["digits-data"]
     return lambda folder: artifacts.digits_model(
-        folder, data_repo=data.repo_id, data_revision=data.revision, data=_digits_at_pin(api, data)
+        folder, data_repo=data.repo_id, data_revision=data.revision, data=_digits_at_pin(api, data), seed=train_seed
     )
 
 
@@ -180,9 +192,8 @@ def report(result: Published) -> str:
     lines += [f"  {c.mark} {c.path}" for c in result.changes]
     if result.registry_changed:
         verb = "would pin" if result.status.startswith("would") else "pinned"
-        lines.append(
-            f"  registry: {verb} {result.name} to {result.repo_id}" + (f"@{result.commit}" if result.commit else "")
-        )
+        what = f"{result.name}'s candidate" if result.candidate else result.name
+        lines.append(f"  registry: {verb} {what} to {result.repo_id}" + (f"@{result.commit}" if result.commit else ""))
     return "\n".join(lines)
 
 
@@ -195,7 +206,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bump", choices=BUMPS, default="minor", help="version part to grow on a change")
     parser.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     parser.add_argument("--registry", type=Path, help="registry file to pin in (default: the one in use)")
+    parser.add_argument(
+        "--candidate",
+        action="store_true",
+        help="pin it as the entry's candidate (compared with the pinned revision), not its revision",
+    )
+    parser.add_argument("--train-seed", type=int, help="digits-model: the training seed (default: the recipe's)")
     args = parser.parse_args(argv)
+    if args.artifact == "all" and (args.candidate or args.train_seed is not None):
+        print("error: --candidate and --train-seed apply to one artifact, not 'all'", file=sys.stderr)
+        return 2
     if not args.namespace:
         print(f"error: pass --namespace NAME (or set {NAMESPACE_ENV})", file=sys.stderr)
         return 2
@@ -211,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             result = publish_artifact(
                 command, namespace=args.namespace, api=api, registry_file=args.registry, bump=args.bump,
-                dry_run=args.dry_run,
+                dry_run=args.dry_run, candidate=args.candidate, train_seed=args.train_seed,
             )  # fmt: skip
         except PublishError as exc:
             print(f"error: {command}: {exc}", file=sys.stderr)

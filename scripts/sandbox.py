@@ -19,16 +19,17 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shared.errors import SuiteError
 from shared.hub import card_is_stand_in
-from shared.registry import Registry, get_registry
+from shared.registry import CANDIDATE_SUFFIX, Entry, Registry, get_registry
 
 from scripts import REPO_ROOT
 from scripts._sandbox.errors import SandboxError
@@ -55,6 +56,9 @@ class Seeded:
 
 
 SANDBOX_REGISTRY = "registry.yaml"
+# Our own artifacts that get a candidate in the sandbox too (retrained with this seed: v1.1.0), so
+# that their demos show a Compare tab offline.
+CANDIDATE_SEEDS = {"digits-model": 1}
 
 
 def sandbox_registry(hub: LocalHub) -> Path:
@@ -92,9 +96,7 @@ def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None,
     wanted = _with_what_they_are_built_from(registry, set(names) if names is not None else {e.name for e in registry})
     seeded: list[Seeded] = []
     with tempfile.TemporaryDirectory(prefix="sandbox-") as scratch:
-        for pinned in registry:  # upstream repos first: our own artifacts are built from them
-            if pinned.name not in wanted or pinned.publish:
-                continue
+        for pinned in _upstream(registry, wanted):  # first: our own artifacts are built from them
             folder = Path(scratch) / pinned.name
             folder.mkdir()
             if hub.has_commit(pinned.repo_id, pinned.revision, repo_type=pinned.repo_type):
@@ -114,8 +116,17 @@ def seed(hub: LocalHub, *, size: str = "tiny", registry: Registry | None = None,
             seeded.append(Seeded(pinned.name, pinned.pin, how))
             report(f"  {pinned.name:<20} {pinned.repo_type:<8} {pinned.pin}  {how}")
     seeded += _publish_own(hub, registry, wanted, report)
-    order = [e.name for e in registry]  # registry order, not build order
-    return sorted(seeded, key=lambda s: order.index(s.name))
+    order = [e.name for e in registry]  # registry order (a candidate after its entry), not build order
+    return sorted(seeded, key=lambda s: (order.index(s.name.removesuffix(CANDIDATE_SUFFIX)), s.name))
+
+
+def _upstream(registry: Registry, wanted: set[str]) -> Iterator[Entry]:
+    """The wanted entries that are not ours, each followed by its candidate when it has one."""
+    for pinned in registry:
+        if pinned.name in wanted and not pinned.publish:
+            yield pinned
+            if pinned.candidate:
+                yield pinned.as_candidate()
 
 
 def _with_what_they_are_built_from(registry: Registry, names: set[str]) -> set[str]:
@@ -161,11 +172,26 @@ def _publish_own(hub: LocalHub, registry: Registry, wanted: set[str], report: Ca
                 result = publish_artifact(command, namespace=hub.user, api=api, registry_file=target)
             except PublishError as exc:
                 raise SandboxError(f"publishing {command} into the local Hub failed: {exc}") from None
-            how = "present" if result.status == "unchanged" else "published"
-            pin = f"{result.repo_id}@{(result.commit or '')[:12]}"
-            seeded.append(Seeded(own[command].name, pin, how))
-            report(f"  {own[command].name:<20} {result.repo_type:<8} {pin}  {how} {result.tag} ({result.summary})")
+            seeded.append(_published(own[command].name, result, report))
+            if command in CANDIDATE_SEEDS:
+                try:
+                    result = publish_artifact(
+                        command, namespace=hub.user, api=api, registry_file=target, candidate=True,
+                        train_seed=CANDIDATE_SEEDS[command],
+                    )  # fmt: skip
+                except PublishError as exc:
+                    raise SandboxError(
+                        f"publishing the candidate of {command} into the local Hub failed: {exc}"
+                    ) from None
+                seeded.append(_published(own[command].name + CANDIDATE_SUFFIX, result, report))
     return seeded
+
+
+def _published(name: str, result: Any, report: Callable[[str], None]) -> Seeded:
+    how = "present" if result.status == "unchanged" else "published"
+    pin = f"{result.repo_id}@{(result.commit or '')[:12]}"
+    report(f"  {name:<20} {result.repo_type:<8} {pin}  {how} {result.tag} ({result.summary})")
+    return Seeded(name, pin, how)
 
 
 def _uploads_through_xet() -> bool:

@@ -6,7 +6,7 @@ integrates with ZeroGPU when `spaces` is already loaded. It stays small and impo
 
 Public surface (everything else is private):
 
-    entry, fetch, is_stand_in, hub_link           the registry and the Hub cache (shared.hub)
+    entry, versions, fetch, is_stand_in, hub_link the registry and the Hub cache (shared.hub)
     get_registry, Entry, Embedding, Registry      the registry file (shared.registry)
     load_model, load_tokenizer, load_processor,
     load_pipeline, load_embedder, load_dataset,
@@ -22,6 +22,7 @@ Public surface (everything else is private):
     page, text_validator, image_input,
     sketch_input                                   the look, the inputs and the app's bounds (shared.ui)
     feedback, chat_feedback                        👍 / 👎 on an output, kept (shared.ui, shared.feedback_log)
+    compare                                        two versions side by side, blind (shared.ui)
     SuiteError and subclasses                      one-line errors (shared.errors)
 """
 
@@ -55,7 +56,7 @@ from shared.errors import (
     UnknownNameError,
     UnsafeArtifactError,
 )
-from shared.hub import entry, fetch, hub_link, is_stand_in
+from shared.hub import entry, fetch, hub_link, is_stand_in, versions
 from shared.inputs import check_text, check_whole_number
 from shared.registry import Embedding, Entry, Registry, get_registry
 
@@ -71,19 +72,64 @@ _LAZY = {
     "shared.chat": ("Chat", "gpu_seconds_for_chat"),
     "shared.generation": ("TokenStreamer", "stream_text"),
     "shared.audio": ("example_clips", "gpu_seconds_for_speech", "read_speech", "transcribe"),
-    "shared.ui": ("chat_feedback", "feedback", "image_input", "page", "sketch_input", "text_validator"),
+    "shared.ui": ("chat_feedback", "compare", "feedback", "image_input", "page", "sketch_input", "text_validator"),
 }  # fmt: skip
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
 __all__ = [
-    "ArtifactNotFoundError", "CatalogEntry", "Chat", "Embedder", "Embedding", "Entry", "HubAccessError",
-    "HubUnreachableError", "InputError", "NotPublishedError", "Registry", "RegistryError", "SpaceConfigError",
-    "StaleArtifactError", "SuiteError", "TokenStreamer", "UnknownNameError", "UnsafeArtifactError", "VectorIndex",
-    "chat_feedback", "check_text", "check_whole_number", "device", "dtype", "entry", "example_clips", "feedback", "fetch", "get_registry", "gpu",
-    "gpu_seconds_for_chat", "gpu_seconds_for_speech", "hub_link", "image_input", "is_stand_in", "length_batches",
-    "load_catalog", "load_dataset", "load_embedder", "load_model", "load_pipeline", "load_processor",
-    "load_tokenizer", "load_vector_index", "on_zerogpu", "page", "read_speech", "sketch_input", "stream_text",
-    "text_validator", "transcribe",
+    "ArtifactNotFoundError",
+    "CatalogEntry",
+    "Chat",
+    "Embedder",
+    "Embedding",
+    "Entry",
+    "HubAccessError",
+    "HubUnreachableError",
+    "InputError",
+    "NotPublishedError",
+    "Registry",
+    "RegistryError",
+    "SpaceConfigError",
+    "StaleArtifactError",
+    "SuiteError",
+    "TokenStreamer",
+    "UnknownNameError",
+    "UnsafeArtifactError",
+    "VectorIndex",
+    "chat_feedback",
+    "check_text",
+    "check_whole_number",
+    "compare",
+    "device",
+    "dtype",
+    "entry",
+    "example_clips",
+    "feedback",
+    "fetch",
+    "get_registry",
+    "gpu",
+    "gpu_seconds_for_chat",
+    "gpu_seconds_for_speech",
+    "hub_link",
+    "image_input",
+    "is_stand_in",
+    "length_batches",
+    "load_catalog",
+    "load_dataset",
+    "load_embedder",
+    "load_model",
+    "load_pipeline",
+    "load_processor",
+    "load_tokenizer",
+    "load_vector_index",
+    "on_zerogpu",
+    "page",
+    "read_speech",
+    "sketch_input",
+    "stream_text",
+    "text_validator",
+    "transcribe",
+    "versions",
 ]  # fmt: skip
 
 

@@ -8,6 +8,8 @@ what only the deploy needs:
     secrets: [API_KEY]         # names of Space secrets, values read from the environment
     variables: {LOG_LEVEL: info}   # Space variables: a list of names, or names with defaults
     catalog: false             # true: ship the catalog of every demo with this Space (the gallery)
+    feedback_keeps_files: false  # true: feedback records keep the first bytes of files, not only
+                                 # their sha256 and size (uploads may be personal: opt in)
 
 The folder name is the Space's repo name. At deploy time the catalog (every demo's title,
 description, hardware and URL) is written into the Spaces that ask for it as `catalog.json`;
@@ -35,7 +37,7 @@ ZEROGPU = "zero-a10g"
 DEFAULT_HARDWARE = ZEROGPU
 NAMESPACE_ENV = "SUITE_SPACES_NAMESPACE"
 DEFAULT_NAMESPACE = "demo-suite"
-_SETTINGS_KEYS = {"hardware", "secrets", "variables", "catalog"}
+_SETTINGS_KEYS = {"hardware", "secrets", "variables", "catalog", "feedback_keeps_files"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class SpaceSource:
         secrets: Names of the Space secrets it needs; values come from the environment.
         variables: Space variables it needs, with their defaults (None: must be in the environment).
         catalog: Whether `catalog.json` (every demo) ships with it.
+        feedback_keeps_files: Whether feedback records may keep the first bytes of files (not
+            only their sha256 and size).
     """
 
     name: str
@@ -59,6 +63,7 @@ class SpaceSource:
     secrets: tuple[str, ...] = ()
     variables: dict[str, str | None] = field(default_factory=dict)
     catalog: bool = False
+    feedback_keeps_files: bool = False
 
     @property
     def title(self) -> str:
@@ -211,9 +216,10 @@ def _read_settings(path: Path, where: str) -> dict[str, Any]:
     overlap = set(settings["secrets"]) & set(settings["variables"])
     if overlap:
         raise SpaceConfigError(f"{where}/{SETTINGS_FILE}: {', '.join(sorted(overlap))} is both a secret and a variable")
-    if not isinstance(raw.get("catalog", False), bool):
-        raise SpaceConfigError(f"{where}/{SETTINGS_FILE}: catalog must be true or false")
-    settings["catalog"] = raw.get("catalog", False)
+    for flag in ("catalog", "feedback_keeps_files"):
+        if not isinstance(raw.get(flag, False), bool):
+            raise SpaceConfigError(f"{where}/{SETTINGS_FILE}: {flag} must be true or false")
+        settings[flag] = raw.get(flag, False)
     return settings
 
 

@@ -37,6 +37,9 @@ REPO_ENV = "SUITE_FEEDBACK_REPO"
 TOKEN_ENV = "SUITE_FEEDBACK_TOKEN"  # noqa: S105 - the name of a variable, not a token
 FOLDER_ENV = "SUITE_FEEDBACK_DIR"
 VERSION_ENV = "SUITE_APP_VERSION"
+# Set ("1") by deploy for Spaces whose space.yaml has `feedback_keeps_files: true` (space.yaml
+# itself is not uploaded).
+KEEPS_FILES_ENV = "SUITE_FEEDBACK_KEEPS_FILES"
 PUSH_MINUTES = 5.0
 VERDICTS = ("up", "down")
 # A comparison's outcome, by revision (the stakeholder saw only "left" and "right").
@@ -93,10 +96,16 @@ class Record:
 def summary(value: Any, *, keep_bytes: bool = False) -> str:
     """A bounded JSON summary of an input or output: text truncated, files and arrays by sha256 and
     size (their bytes only with `keep_bytes`, never more than the summary's limit)."""
-    text = json.dumps(_summarised(value, keep_bytes), ensure_ascii=False, default=str)
+    text = json.dumps(summarised(value, keep_bytes=keep_bytes), ensure_ascii=False, default=str)
     if len(text) > MAX_FEEDBACK_SUMMARY_CHARS:
         text = text[: MAX_FEEDBACK_SUMMARY_CHARS - 1] + "…"
     return text
+
+
+def summarised(value: Any, *, keep_bytes: bool = False) -> Any:
+    """What `summary` writes, before it becomes JSON: small enough to hold until a verdict comes
+    (summarising it again changes nothing)."""
+    return _summarised(value, keep_bytes)
 
 
 def _summarised(value: Any, keep_bytes: bool) -> Any:
@@ -160,6 +169,8 @@ class FeedbackLog:
         folder: The local folder (default `$SUITE_FEEDBACK_DIR`, else `./feedback`).
         every_minutes: Minutes between pushes.
         app_version: The deploy tag or git commit (default `$SUITE_APP_VERSION`).
+        keep_bytes: Keep the first bytes of files in summaries (default: `$SUITE_FEEDBACK_KEEPS_FILES`
+            is "1"); otherwise files are kept as sha256 and size only.
     """
 
     def __init__(
@@ -172,8 +183,10 @@ class FeedbackLog:
         folder: str | os.PathLike[str] | None = None,
         every_minutes: float = PUSH_MINUTES,
         app_version: str | None = None,
+        keep_bytes: bool | None = None,
     ) -> None:
         self.demo = demo
+        self.keep_bytes = keep_bytes if keep_bytes is not None else os.environ.get(KEEPS_FILES_ENV) == "1"
         self.pins = list(pins)
         self.folder = Path(folder or os.environ.get(FOLDER_ENV) or "feedback").resolve()
         self.repo_id = repo_id if repo_id is not None else (os.environ.get(REPO_ENV) or None)
@@ -203,7 +216,6 @@ class FeedbackLog:
         output: Any = None,
         session: str = "",
         compared: Sequence[Pin] = (),
-        keep_bytes: bool = False,
     ) -> Record:
         """Append one verdict to this process's file (flushed to disk before returning).
 
@@ -231,8 +243,8 @@ class FeedbackLog:
             kind=kind,
             verdict=verdict,
             comment=comment.encode("utf-8", "replace").decode("utf-8").strip(),
-            input=summary(input, keep_bytes=keep_bytes),
-            output=summary(output, keep_bytes=keep_bytes),
+            input=summary(input, keep_bytes=self.keep_bytes),
+            output=summary(output, keep_bytes=self.keep_bytes),
             pins=self.pins,
             compared=list(compared),
             app_version=self.app_version,

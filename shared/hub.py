@@ -40,6 +40,16 @@ def entry(name: str) -> Entry:
     return get_registry()[name]
 
 
+def versions(name: str) -> list[str]:
+    """The registry names of an entry's versions: `name`, and `<name>@candidate` when it has a
+    candidate (the Compare tab shows both).
+
+    Raises:
+        UnknownNameError: no such name.
+    """
+    return get_registry().versions(name)
+
+
 def fetch(name: str) -> Path:
     """Make sure the files of a registry entry are in the Hub cache; return their folder.
 

@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,9 @@ POOLINGS = ("mean", "cls")
 # Formats that unpickle (run code) when loaded.
 UNSAFE_WEIGHTS = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".h5", ".msgpack")
 
-_KEYS = {"type", "repo", "revision", "files", "task", "embedding", "rows", "description", "publish"}
+_KEYS = {"type", "repo", "revision", "files", "task", "embedding", "rows", "description", "publish", "candidate"}
+# `name@candidate` is the entry at its candidate pin: same files, task and conventions.
+CANDIDATE_SUFFIX = "@candidate"
 PUBLISH_COMMAND = "python scripts/publish.py"
 _EMBEDDING_KEYS = {"pooling", "normalize", "query_prefix", "passage_prefix", "max_tokens"}
 
@@ -71,6 +73,8 @@ class Entry:
         description: One line for app footers.
         publish: For the suite's own artifacts, the `scripts/publish.py` command that builds and
             publishes it (and writes `repo` and `revision` here).
+        candidate: Another version to compare with, as `repo@revision` (the same repo retrained,
+            or another repo with the same files); the registry name `<name>@candidate` loads it.
     """
 
     name: str
@@ -83,6 +87,7 @@ class Entry:
     rows: int | None = None
     description: str = ""
     publish: str | None = None
+    candidate: str | None = None
 
     @property
     def published(self) -> bool:
@@ -104,6 +109,33 @@ class Entry:
         """What to do about an entry nobody has published yet (one line)."""
         return f"{self.name} is not published yet: run `{self.publish_command}`"
 
+    @property
+    def is_candidate(self) -> bool:
+        """Whether this is the candidate version of an entry (`<name>@candidate`)."""
+        return self.name.endswith(CANDIDATE_SUFFIX)
+
+    @property
+    def base_name(self) -> str:
+        """The entry's name without `@candidate`."""
+        return self.name.removesuffix(CANDIDATE_SUFFIX)
+
+    def as_candidate(self) -> Entry:
+        """The entry at its candidate pin, named `<name>@candidate`.
+
+        Raises:
+            UnknownNameError: the entry has no candidate.
+        """
+        if self.candidate is None:
+            raise UnknownNameError(
+                f"{self.name} has no candidate version: add `candidate: repo@<40-hex sha>` to its registry "
+                f"entry{f' or run `{self.publish_command} --candidate`' if self.publish else ''}"
+            )
+        repo_id, revision = self.candidate.split("@")
+        return replace(
+            self, name=self.name + CANDIDATE_SUFFIX, repo_id=repo_id, revision=revision, candidate=None,
+            description=f"the candidate to replace {self.name} (the Compare tab)",
+        )  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Registry:
@@ -113,6 +145,8 @@ class Registry:
     entries: Mapping[str, Entry] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Entry:
+        if isinstance(name, str) and name.endswith(CANDIDATE_SUFFIX) and name != CANDIDATE_SUFFIX:
+            return self[name.removesuffix(CANDIDATE_SUFFIX)].as_candidate()
         try:
             return self.entries[name]
         except KeyError:
@@ -121,7 +155,14 @@ class Registry:
             raise UnknownNameError(f"{name!r} is not in the registry {self.path}: {hint}") from None
 
     def __contains__(self, name: object) -> bool:
+        if isinstance(name, str) and name.endswith(CANDIDATE_SUFFIX):
+            base = self.entries.get(name.removesuffix(CANDIDATE_SUFFIX))
+            return base is not None and base.candidate is not None
         return name in self.entries
+
+    def versions(self, name: str) -> list[str]:
+        """`name`, and `<name>@candidate` when the entry has a candidate: what a comparison loads."""
+        return [name, name + CANDIDATE_SUFFIX] if self[name].candidate else [name]
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries.values())
@@ -271,6 +312,9 @@ def _entry(path: Path, name: Any, raw: Any) -> Entry:
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise fail("description must be text")
+    candidate = raw.get("candidate")
+    if candidate is not None:
+        candidate = _candidate(candidate, repo_id, revision, fail)
     return Entry(
         name=name,
         repo_type=repo_type,
@@ -282,7 +326,21 @@ def _entry(path: Path, name: Any, raw: Any) -> Entry:
         rows=rows,
         description=description,
         publish=publish,
+        candidate=candidate,
     )
+
+
+def _candidate(raw: Any, repo_id: Any, revision: Any, fail: Any) -> str:
+    """A candidate pin `repo@revision`, checked like a pin; the entry itself must be pinned."""
+    if repo_id is None or revision is None:
+        raise fail("a candidate needs the entry pinned first (repo and revision): publish the baseline first")
+    if not isinstance(raw, str) or raw.count("@") != 1:
+        raise fail(f"candidate must be 'namespace/name@<40-hex commit sha>', not {raw!r}")
+    candidate_repo, candidate_revision = raw.split("@")
+    _check_pin(candidate_repo, candidate_revision, lambda problem: fail(f"candidate: {problem}"))
+    if (candidate_repo, candidate_revision) == (repo_id, revision):
+        raise fail("the candidate is the pinned revision itself: nothing to compare")
+    return raw
 
 
 def _check_pin(repo_id: Any, revision: Any, fail: Any) -> None:

@@ -23,6 +23,7 @@ import inspect
 import io
 import os
 import re
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,8 +32,8 @@ from typing import Any
 from shared.catalog import read_space
 from shared.errors import InputError
 from shared.feedback_log import FOLDER_ENV as FEEDBACK_FOLDER_ENV
-from shared.feedback_log import FeedbackLog, Pin
-from shared.hub import entry, hub_link, is_stand_in
+from shared.feedback_log import FeedbackLog, Pin, summarised
+from shared.hub import entry, hub_link, is_stand_in, versions
 from shared.inputs import check_text
 from shared.limits import (
     CONCURRENCY,
@@ -73,7 +74,8 @@ def page(app: str | os.PathLike[str], description: str, *, uses: Sequence[str]) 
         app: The app's file (`__file__`): the title is the `title` of the README next to it, the
             one the Space shows.
         description: One line under the title.
-        uses: Logical names of the registry entries the demo loads (listed in the footer).
+        uses: Logical names of the registry entries the demo loads (listed in the footer, with
+            their candidates).
 
     Yields:
         The `gr.Blocks` of the demo.
@@ -82,12 +84,15 @@ def page(app: str | os.PathLike[str], description: str, *, uses: Sequence[str]) 
         SpaceConfigError: the app's folder has no README with front matter.
     """
     folder = os.path.dirname(os.path.abspath(app))
-    title = read_space(folder).title
+    space = read_space(folder)
+    uses = [version for name in uses for version in versions(name)]  # candidates are used too
     log = FeedbackLog(
         os.path.basename(folder),
-        pins=[Pin(name, (pinned := entry(name)).repo_id, pinned.revision) for name in uses],
+        pins=[_pin(name) for name in uses],
+        keep_bytes=space.feedback_keeps_files or None,  # None: the deployed Space's variable decides
         folder=os.environ.get(FEEDBACK_FOLDER_ENV) or os.path.join(folder, "feedback"),
     )
+    title = space.title
     with gr.Blocks(
         title=title, analytics_enabled=False, delete_cache=(UPLOAD_LIFETIME_SECONDS, UPLOAD_LIFETIME_SECONDS)
     ) as blocks:
@@ -164,6 +169,118 @@ def chat_feedback(chatbot: Any, *, endpoint: str) -> None:
         )  # fmt: skip
 
     chatbot.like(record, inputs=chatbot, outputs=None)
+
+
+def compare(
+    name: str,
+    *,
+    run: Callable[..., Any],
+    inputs: Callable[[], Sequence[Any]],
+    output: Callable[[str], Any],
+    endpoint: str,
+    intro: str = "",
+) -> None:
+    """A *Compare versions* tab, when registry entry `name` has a candidate (nothing otherwise).
+
+    The same input goes through `name` and `name@candidate` in a random order per request, shown
+    side by side as "A" and "B" without saying which is which; the stakeholder picks the better
+    one (or "same", or "both bad"), kept as one record of the page's feedback log with both
+    pins. Which was which is said only after the choice, and each comparison takes one choice.
+    Call it inside `with page(...)`, among the page's tabs.
+
+    Args:
+        name: A registry entry.
+        run: `run(version, *values)`: the output for the input values, with `version` the
+            registry name to use (`name` or `name@candidate`); a generator streams its output.
+            It refuses bad input the one way (`InputError`), before any GPU time is asked for.
+        inputs: Makes the tab's input components.
+        output: Makes one output component, given its side ("A" or "B").
+        endpoint: The comparison's API name (`compare_<endpoint>`), kept in each record.
+        intro: A line above the inputs.
+    """
+    pair = versions(name)
+    if len(pair) < 2:
+        return
+    log = _page_log("compare")
+    compared = [_pin(version) for version in pair]
+    with gr.Tab("Compare versions", elem_id="suite-compare"):
+        if intro:
+            gr.Markdown(intro)
+        fields = list(inputs())
+        go = gr.Button("Compare", variant="primary")
+        with gr.Row():
+            sides = [output(side) for side in COMPARE_SIDES]
+        with gr.Row(elem_classes="suite-compare-choices"):
+            buttons = [gr.Button(text, size="sm") for text, _ in _CHOICES]
+        comment = gr.Textbox(
+            label="Comment", placeholder="A comment for the team (optional)", show_label=False, container=False,
+            max_length=MAX_FEEDBACK_COMMENT_CHARS,
+        )  # fmt: skip
+        thanks = gr.Markdown(elem_classes="suite-compare-thanks")
+    # Held on the server, for this browser session only: which version is A (the page never knows).
+    shown = gr.State(None, time_to_live=UPLOAD_LIFETIME_SECONDS)
+
+    def run_both(*values: Any) -> Iterator[tuple[Any, Any, Any, str]]:
+        order = list(pair) if secrets.randbelow(2) else list(reversed(pair))
+        answers: list[Any] = [None, None]
+        for side, version in enumerate(order):
+            answer = run(version, *values)
+            if inspect.isgenerator(answer):
+                for partial in answer:
+                    answers[side] = partial
+                    yield answers[0], answers[1], None, ""
+            else:
+                answers[side] = answer
+        seen = {
+            "order": order,
+            "input": summarised(values, keep_bytes=log.keep_bytes),
+            "output": summarised(answers, keep_bytes=log.keep_bytes),
+        }
+        yield answers[0], answers[1], seen, ""
+
+    go.click(run_both, inputs=fields, outputs=[*sides, shown, thanks], api_name=f"compare_{endpoint}")
+
+    def choose(choice: str) -> Callable[..., Any]:
+        def record(request: gr.Request, comment_text: str, seen: dict[str, Any] | None) -> tuple[str, None, str]:
+            if not seen:
+                raise InputError("Compare first (and wait for both answers), then choose.")
+            log.record(
+                endpoint=endpoint, verdict=_verdict(choice, seen["order"], baseline=name), comment=comment_text,
+                input=seen["input"], output=seen["output"], compared=compared, session=_session_of(request),
+            )  # fmt: skip
+            a, b = (entry(version) for version in seen["order"])
+            return "", None, f"Thank you: recorded. A was {_version_label(a)}; B was {_version_label(b)}."
+
+        return record
+
+    for button, (_, choice) in zip(buttons, _CHOICES, strict=True):
+        button.click(
+            choose(choice), inputs=[comment, shown], outputs=[comment, shown, thanks],
+            api_name=f"compare_{endpoint}_{choice.replace(' ', '_')}",
+        )  # fmt: skip
+
+
+COMPARE_SIDES = ("A", "B")
+# What the stakeholder can say, and what it is called in the buttons' API names.
+_CHOICES = (("A is better", "a"), ("B is better", "b"), ("Same", "same"), ("Both bad", "both bad"))
+
+
+def _verdict(choice: str, order: Sequence[str], *, baseline: str) -> str:
+    """A choice of side ("a", "b") as the version it names (`CHOICES` of the feedback log)."""
+    if choice in ("a", "b"):
+        picked = order[0 if choice == "a" else 1]
+        return "baseline" if picked == baseline else "candidate"
+    return choice
+
+
+def _version_label(pinned: Any) -> str:
+    role = "the candidate" if pinned.is_candidate else "the pinned version"
+    return f"{role} ({pinned.repo_id}@{pinned.revision[:12]})"
+
+
+def _pin(name: str) -> Pin:
+    pinned = entry(name)
+    return Pin(name, pinned.repo_id, pinned.revision)
 
 
 def _page_log(helper: str) -> FeedbackLog:

@@ -305,6 +305,10 @@ def corpus() -> list[Demo]:
                 Case("example number 10^12", "/read_example", (10**12,)),
                 Case("example number -1", "/read_example", (-1,)),
                 Case("example number 2.5", "/read_example", (2.5,)),
+                Case("compare: canvas bomb 20,000×20,000", "/compare_read_drawing", (_sketch(bomb),)),
+                Case("compare: a choice with no comparison", "/compare_read_drawing_a", ("",)),
+                Case("compare: choice comment 200× its limit", "/compare_read_drawing_same", ("c" * 200_000,)),
+                Case("compare: flood of 300 choices", "/compare_read_drawing_b", ("",), flood=300),
             ],
         ),
         Demo(
@@ -352,6 +356,8 @@ def corpus() -> list[Demo]:
                 Case("temperature 10^9", "/chat", ("Hi", "Be brief.", 1e9, 16), stream=True),
                 Case("request body over 2 MB", "/chat", (OVERSIZED_BODY, "Be brief.", 0.0, 16), raw=True),
                 Case("flood of 300 requests", "/chat", ("Hi", "Be brief.", 0.0, 1024), flood=300),
+                Case("compare: message 100× the limit", "/compare_chat", ("m" * 800_000,), stream=True),
+                Case("compare: zalgo message", "/compare_chat", (ZALGO,), stream=True),
             ],
         ),
         Demo(

@@ -54,10 +54,12 @@ def complete_card(source: SpaceSource, uses: Sequence[PinFacts], *, pins_file: P
     }
     if models:
         computed["models"] = sorted({f.entry.repo_id for f in models})
-        computed["preload_from_hub"] = [
-            f"{f.entry.repo_id} {','.join([*f.entry.files, *([CARD_FILE] if f.has_card else [])])} {f.entry.revision}"
-            for f in models
-        ]
+        computed["preload_from_hub"] = list(  # one line per commit: a candidate may be another entry's pin
+            dict.fromkeys(
+                f"{f.entry.repo_id} {','.join([*f.entry.files, *([CARD_FILE] if f.has_card else [])])} {f.entry.revision}"
+                for f in models
+            )
+        )
     if datasets:
         computed["datasets"] = sorted({f.entry.repo_id for f in datasets})
     ordered = {k: card.pop(k) for k in ("title", "emoji", "colorFrom", "colorTo") if k in card}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.catalog import CARD_FILE
-from shared.registry import Entry, Registry
+from shared.registry import CANDIDATE_SUFFIX, Entry, Registry
 
 from scripts._deploy.errors import RefusedError
 from scripts._deploy.sources import parse_python
@@ -88,10 +88,11 @@ def _unpublished(entry: Entry) -> str:
 
 
 def registry_entries_used(sources: Mapping[str, str], registry: Registry) -> list[Entry]:
-    """The registry entries the demo's code names (every string constant that is a registry name)."""
+    """The registry entries the demo's code names (every string constant that is a registry name),
+    and their candidates (`shared.page` shows both versions where there is one)."""
     names: set[str] = set()
     for text in sources.values():
         for node in ast.walk(parse_python(text)):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in registry:
-                names.add(node.value)
+                names.update(registry.versions(node.value.removesuffix(CANDIDATE_SUFFIX)))
     return [registry[name] for name in sorted(names)]

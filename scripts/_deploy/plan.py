@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.catalog import CARD_FILE, SpaceSource
+from shared.feedback_log import KEEPS_FILES_ENV as FEEDBACK_KEEPS_FILES_ENV
 from shared.feedback_log import REPO_ENV as FEEDBACK_REPO_ENV
 from shared.feedback_log import TOKEN_ENV as FEEDBACK_TOKEN_ENV
 from shared.feedback_log import VERSION_ENV
@@ -137,6 +138,8 @@ def plan_deploy(
     plan.hardware = bundle.hardware if plan.create or remote.hardware != bundle.hardware else None
     plan.private = private and (plan.create or not remote.private)
     extra = {FEEDBACK_REPO_ENV: feedback_repo} if feedback_repo else {}
+    if space.feedback_keeps_files:  # space.yaml is not uploaded: the Space reads this variable
+        extra[FEEDBACK_KEEPS_FILES_ENV] = "1"
     if app_version and plan.changes:
         extra[VERSION_ENV] = app_version
     _plan_variables(api, space, plan, environ=environ, forbidden=forbidden, extra=extra)

@@ -31,7 +31,7 @@ def build_report(records: Sequence[dict], *, repo_id: str, revision: str, since:
     if found_approvals:
         path = f"{CHART_FOLDER}/approval.png"
         rows = [(f"{a.demo}: {a.pins}", a.interval) for a in found_approvals]
-        report.charts[path] = rate_chart("Approval (👍 share), with 95% intervals", rows)
+        report.charts[path] = rate_chart("Approval (share of thumbs up), with 95% intervals", rows)
         lines += [f"![Approval per demo and pinned revision]({path})", ""]
         lines += ["| demo | pinned revisions | 👍 | 👎 | approval | 95% interval |", "|---|---|---|---|---|---|"]
         lines += [

@@ -41,7 +41,7 @@ class Comparison:
     """Blind choices between two revisions of one registry name, in one demo."""
 
     demo: str
-    baseline: str  # "name@revision12"
+    baseline: str  # "repo@revision12"
     candidate: str
     candidate_wins: int
     baseline_wins: int
@@ -100,7 +100,8 @@ def comparisons(records: Sequence[Mapping]) -> list[Comparison]:
     for record in records:
         if record["kind"] != "comparison":
             continue
-        baseline, candidate = (f"{p['name']}@{p['revision'][:12]}" for p in record["compared"])
+        # By repo: a candidate may be another repo (a model that would replace the pinned one).
+        baseline, candidate = (f"{p['repo']}@{p['revision'][:12]}" for p in record["compared"])
         tally = counts.setdefault((record["demo"], baseline, candidate), dict.fromkeys(
             ("candidate", "baseline", "same", "both bad"), 0))  # fmt: skip
         tally[record["verdict"]] += 1

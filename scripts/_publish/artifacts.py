@@ -131,7 +131,7 @@ Published by the demo suite's `scripts/publish.py digits-data`.
 """
 
 
-def train_digits(data: dict[str, tuple[Any, Any]]) -> tuple[Any, float]:
+def train_digits(data: dict[str, tuple[Any, Any]], *, seed: int = TRAIN_SEED) -> tuple[Any, float]:
     """Train the digits classifier with the Trainer API; returns it and its held-out accuracy."""
     from shared.models import DigitClassifier
 
@@ -142,7 +142,7 @@ def train_digits(data: dict[str, tuple[Any, Any]]) -> tuple[Any, float]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the same sums in the same order: the same weights on every run
     try:
-        enable_full_determinism(TRAIN_SEED)
+        enable_full_determinism(seed)
         model = DigitClassifier()
         grids, labels = data["train"]
         rows = [
@@ -156,8 +156,8 @@ def train_digits(data: dict[str, tuple[Any, Any]]) -> tuple[Any, float]:
                 per_device_train_batch_size=TRAINING["batch_size"],
                 learning_rate=TRAINING["learning_rate"],
                 weight_decay=TRAINING["weight_decay"],
-                seed=TRAIN_SEED,
-                data_seed=TRAIN_SEED,
+                seed=seed,
+                data_seed=seed,
                 full_determinism=True,
                 use_cpu=True,
                 save_strategy="no",
@@ -200,18 +200,22 @@ class _QuietTraining:
         shutil.rmtree(self._folder, ignore_errors=True)
 
 
-def digits_model(folder: Path, *, data_repo: str, data_revision: str, data: dict[str, tuple[Any, Any]]) -> str:
+def digits_model(
+    folder: Path, *, data_repo: str, data_revision: str, data: dict[str, tuple[Any, Any]], seed: int = TRAIN_SEED
+) -> str:
     """The digits model repo: config.json, model.safetensors and a card with the accuracy."""
-    model, accuracy = train_digits(data)
+    model, accuracy = train_digits(data, seed=seed)
     model.save_pretrained(folder)
     config = json.loads((folder / "config.json").read_text())
     (folder / "README.md").write_text(
-        _model_card(accuracy, len(data["test"][1]), data_repo, data_revision, config), encoding="utf-8"
+        _model_card(accuracy, len(data["test"][1]), data_repo, data_revision, config, seed=seed), encoding="utf-8"
     )
-    return f"accuracy {accuracy:.2%} on {len(data['test'][1])} held-out digits"
+    return f"accuracy {accuracy:.2%} on {len(data['test'][1])} held-out digits (seed {seed})"
 
 
-def _model_card(accuracy: float, tested: int, data_repo: str, data_revision: str, config: dict[str, Any]) -> str:
+def _model_card(
+    accuracy: float, tested: int, data_repo: str, data_revision: str, config: dict[str, Any], *, seed: int
+) -> str:
     return f"""---
 license: apache-2.0
 library_name: pytorch
@@ -258,7 +262,7 @@ such a grid the way the dataset was made.
 
 The Trainer API from 🤗 transformers, on the train split: {TRAINING["epochs"]} epochs, batch
 {TRAINING["batch_size"]}, AdamW at learning rate {TRAINING["learning_rate"]:g}, weight decay
-{TRAINING["weight_decay"]:g}, seed {TRAIN_SEED}, single-threaded and deterministic (the same data gives the same
+{TRAINING["weight_decay"]:g}, seed {seed}, single-threaded and deterministic (the same data gives the same
 weights).
 
 ## Use

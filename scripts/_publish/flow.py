@@ -20,6 +20,7 @@ from scripts._publish.registry_file import write_pin
 from scripts.hub_client import (
     FileChange,
     HubRequestError,
+    RevisionNotFoundError,
     commit_changes,
     diff,
     hub_failure,
@@ -47,6 +48,7 @@ class Published:
         changes: Files added, changed and deleted.
         registry_changed: Whether the registry's pin changed (or would).
         summary: What the build reported (e.g. the accuracy).
+        candidate: Pinned as the entry's candidate, not as its revision.
     """
 
     name: str
@@ -58,6 +60,7 @@ class Published:
     changes: list[FileChange] = field(default_factory=list)
     registry_changed: bool = False
     summary: str = ""
+    candidate: bool = False
 
 
 def next_version(tags: Iterable[str], bump: str) -> str:
@@ -85,6 +88,7 @@ def publish(
     registry_file: Path,
     bump: str = "minor",
     dry_run: bool = False,
+    candidate: bool = False,
 ) -> Published:
     """Build an artifact and publish it as the whole content of `repo_id`, in one commit.
 
@@ -97,12 +101,15 @@ def publish(
         registry_file: The registry to write the new pin into.
         bump: Which part of the version grows when the content changed.
         dry_run: Build and compare only; write nothing.
+        candidate: Pin it as the entry's candidate (the version the Compare tab shows beside the
+            pinned one), not as its revision.
 
     Returns:
         What happened.
 
     Raises:
-        PublishError: the build, the Hub or the registry failed (one line).
+        PublishError: the build, the Hub or the registry failed (one line), or a candidate is the
+            pinned revision itself.
     """
     with tempfile.TemporaryDirectory(prefix=f"publish-{name}-") as scratch:
         folder = Path(scratch)
@@ -111,7 +118,7 @@ def publish(
     try:
         with retrying_requests():
             return _publish(name, files, summary, api=api, repo_id=repo_id, repo_type=repo_type,
-                            registry_file=registry_file, bump=bump, dry_run=dry_run)  # fmt: skip
+                            registry_file=registry_file, bump=bump, dry_run=dry_run, candidate=candidate)  # fmt: skip
     except HubRequestError as exc:
         raise PublishError(str(exc)) from None
     except (OSError, httpx2.TransportError) as exc:
@@ -119,27 +126,45 @@ def publish(
 
 
 def _publish(name: str, files: dict[str, bytes], summary: str, *, api: Any, repo_id: str, repo_type: str,
-             registry_file: Path, bump: str, dry_run: bool) -> Published:  # fmt: skip
+             registry_file: Path, bump: str, dry_run: bool, candidate: bool) -> Published:  # fmt: skip
+    from shared.registry import load_registry
+
     from huggingface_hub.errors import HfHubHTTPError
 
+    pinned = load_registry(registry_file)[name]
+    if candidate and not pinned.published:
+        raise PublishError(f"{name} has no pinned revision to compare a candidate with: publish it first")
     remote = read_remote(api, repo_id, repo_type=repo_type)
     changes = diff(files, remote)
     tags = tags_of(api, repo_id, repo_type=repo_type) if remote.exists else {}
-    result = Published(name, repo_id, repo_type, status="", changes=changes, summary=summary)
-    if remote.exists and not changes:
-        result.status = "would not change" if dry_run else "unchanged"
-        result.commit = remote.head
-        result.tag = max(
-            (t for t, c in tags.items() if c == remote.head and SEMVER.match(t)), key=_version, default=None
+
+    def holds_the_build(commit: str) -> bool:
+        if commit == remote.head:
+            return not changes
+        try:
+            return not diff(files, read_remote(api, repo_id, repo_type=repo_type, revision=commit))
+        except RevisionNotFoundError:  # a pin of another Hub: it holds nothing here
+            return False
+
+    if candidate and pinned.repo_id == repo_id and holds_the_build(pinned.revision):
+        raise PublishError(
+            f"{name}: the build is identical to the pinned revision {pinned.revision[:12]}, so there is nothing to "
+            "compare: change what it is built from (for the digits model, --train-seed) and publish again"
         )
+    result = Published(name, repo_id, repo_type, status="", changes=changes, summary=summary, candidate=candidate)
+    # The same content published before (the head, what the registry pins, a version): no new commit.
+    known = [remote.head, *_commits_of(pinned, repo_id), *(c for _, c in sorted(tags.items(), key=_newest_first))]
+    same = next((c for c in dict.fromkeys(known) if c and holds_the_build(c)), None) if remote.exists else None
+    if same is not None:
+        result.status = "would not change" if dry_run else "unchanged"
+        result.commit, result.changes = same, []
+        result.tag = max((t for t, c in tags.items() if c == same and SEMVER.match(t)), key=_version, default=None)
     else:
         result.status = "would publish" if dry_run else "published"
         result.tag = next_version(tags, bump)  # above every existing version: no tag ever moves
+    was = pinned.candidate if candidate else f"{pinned.repo_id}@{pinned.revision}"
     if dry_run:
-        from shared.registry import load_registry
-
-        pinned = load_registry(registry_file)[name]
-        result.registry_changed = result.commit is None or (pinned.repo_id, pinned.revision) != (repo_id, result.commit)
+        result.registry_changed = result.commit is None or was != f"{repo_id}@{result.commit}"
         return result
     if result.status == "published":
         message = f"Publish {name} {result.tag}" + (f": {summary}" if summary else "")
@@ -154,8 +179,22 @@ def _publish(name: str, files: dict[str, bytes], summary: str, *, api: Any, repo
             api.create_tag(repo_id, repo_type=repo_type, tag=result.tag, revision=result.commit, tag_message=message)
         except HfHubHTTPError as exc:
             raise hub_failure(exc, f"tagging {repo_id} {result.tag}") from None
-    result.registry_changed = write_pin(registry_file, name, repo_id=repo_id, revision=result.commit or "")
+    result.registry_changed = write_pin(
+        registry_file, name, repo_id=repo_id, revision=result.commit or "", candidate=candidate
+    )
     return result
+
+
+def _commits_of(pinned: Any, repo_id: str) -> list[str]:
+    """The commits of `repo_id` the registry entry pins (its revision, its candidate)."""
+    pins = [f"{pinned.repo_id}@{pinned.revision}"] if pinned.published else []
+    pins += [pinned.candidate] if pinned.candidate else []
+    return [pin.split("@")[1] for pin in pins if pin.split("@")[0] == repo_id]
+
+
+def _newest_first(tag_and_commit: tuple[str, str]) -> tuple[int, ...]:
+    tag = tag_and_commit[0]
+    return tuple(-part for part in _version(tag)) if SEMVER.match(tag) else (1,)
 
 
 def _version(tag: str) -> tuple[int, ...]:

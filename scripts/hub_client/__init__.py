@@ -12,11 +12,18 @@ Public surface (every `_module` is private):
     read_remote, diff, Remote, RemoteFile, FileChange, KEEP   reading and comparing a repo
     commit_changes, tags_of, tag_commit, files_at             writing and reading back
     git_blob_id                                               the id the Hub lists for a file
-    HubRequestError, FrontMatterRejectedError,
-    ParentMovedError, hub_failure, rejected_front_matter      errors
+    HubRequestError, FrontMatterRejectedError, ParentMovedError,
+    RevisionNotFoundError, hub_failure, rejected_front_matter errors
 """
 
-from ._errors import FrontMatterRejectedError, HubRequestError, ParentMovedError, hub_failure, rejected_front_matter
+from ._errors import (
+    FrontMatterRejectedError,
+    HubRequestError,
+    ParentMovedError,
+    RevisionNotFoundError,
+    hub_failure,
+    rejected_front_matter,
+)
 from ._repos import (
     KEEP,
     FileChange,
@@ -34,6 +41,6 @@ from ._retries import RETRY_STATUSES, RetryingTransport, retrying_requests
 
 __all__ = [
     "KEEP", "RETRY_STATUSES", "FileChange", "FrontMatterRejectedError", "HubRequestError", "ParentMovedError",
-    "Remote", "RemoteFile", "RetryingTransport", "commit_changes", "diff", "files_at", "git_blob_id", "hub_failure",
+    "Remote", "RemoteFile", "RetryingTransport", "RevisionNotFoundError", "commit_changes", "diff", "files_at", "git_blob_id", "hub_failure",
     "read_remote", "rejected_front_matter", "retrying_requests", "tag_commit", "tags_of",
 ]  # fmt: skip

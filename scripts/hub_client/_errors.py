@@ -18,6 +18,10 @@ class FrontMatterRejectedError(HubRequestError):
     """The Hub rejected the YAML front matter of a README in a commit (`reasons`: its words)."""
 
 
+class RevisionNotFoundError(HubRequestError):
+    """The repo has no such revision (a pin of another Hub, a mistyped tag)."""
+
+
 class ParentMovedError(HubRequestError):
     """A commit named its parent and the repo's head had moved (HTTP 412): nothing was written."""
 

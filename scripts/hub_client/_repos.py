@@ -12,7 +12,14 @@ from typing import Any
 
 import httpx2
 
-from ._errors import FrontMatterRejectedError, HubRequestError, ParentMovedError, hub_failure, rejected_front_matter
+from ._errors import (
+    FrontMatterRejectedError,
+    HubRequestError,
+    ParentMovedError,
+    RevisionNotFoundError,
+    hub_failure,
+    rejected_front_matter,
+)
 
 # The Hub's LFS rules for a repo: never deleted, never replaced by a diff.
 KEEP = (".gitattributes",)
@@ -78,12 +85,13 @@ def read_remote(api: Any, repo_id: str, *, repo_type: str, revision: str | None 
         HubRequestError: the Hub refused or failed, or `revision` does not exist (a missing repo,
             read at its default branch, is `Remote(exists=False)`).
     """
-    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub import errors as hub_errors
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
     try:
         info = api.repo_info(repo_id, repo_type=repo_type, revision=revision, files_metadata=True)
-    except RevisionNotFoundError:
-        raise HubRequestError(f"{repo_id} has no revision {revision!r}: list its tags on the Hub") from None
+    except hub_errors.RevisionNotFoundError:
+        raise RevisionNotFoundError(f"{repo_id} has no revision {revision!r}: list its tags on the Hub") from None
     except RepositoryNotFoundError:
         if revision is not None:
             raise HubRequestError(f"{repo_id} does not exist (or the token cannot see it)") from None

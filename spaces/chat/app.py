@@ -12,8 +12,11 @@ import shared  # first: ZeroGPU needs `spaces` imported before gradio and torch
 import gradio as gr
 
 MODEL = "chat-model" if shared.device() == "cuda" else "chat-model-small"
-chat = shared.Chat(MODEL)
+chats = {version: shared.Chat(version) for version in shared.versions(MODEL)}  # and its candidate
+chat = chats[MODEL]
 SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and clearly."
+DEFAULT_TEMPERATURE = 0.2
+DEFAULT_ANSWER_TOKENS = 256
 EXAMPLES = [
     "What is the capital of France?",
     "Write a haiku about the sea.",
@@ -21,15 +24,15 @@ EXAMPLES = [
 ]
 
 
-def answer_seconds(prompt: list[int], temperature: float, max_new_tokens: int) -> int:
+def answer_seconds(prompt: list[int], temperature: float, max_new_tokens: int, version: str = MODEL) -> int:
     """GPU time to ask ZeroGPU for: what the longest answer allowed could take."""
     return shared.gpu_seconds_for_chat(max_new_tokens)
 
 
 @shared.gpu(duration=answer_seconds)
-def write_answer(prompt: list[int], temperature: float, max_new_tokens: int) -> Iterator[str]:
+def write_answer(prompt: list[int], temperature: float, max_new_tokens: int, version: str = MODEL) -> Iterator[str]:
     """The answer so far, each time it grows (token ids in, text out: both cross ZeroGPU's boundary)."""
-    yield from chat.stream(prompt, max_new_tokens=max_new_tokens, temperature=temperature)
+    yield from chats[version].stream(prompt, max_new_tokens=max_new_tokens, temperature=temperature)
 
 
 def respond(
@@ -40,6 +43,12 @@ def respond(
     yield from write_answer(prompt, float(temperature), int(max_new_tokens))
 
 
+def compare_answers(version: str, message: str) -> Iterator[str]:
+    """One version's answer to a first message, with the default settings (the Compare tab runs both)."""
+    prompt = chats[version].prompt(message, [], system=SYSTEM_PROMPT, max_new_tokens=DEFAULT_ANSWER_TOKENS)
+    yield from write_answer(prompt, DEFAULT_TEMPERATURE, DEFAULT_ANSWER_TOKENS, version)
+
+
 with shared.page(
     __file__,
     "Talk with SmolLM2 Instruct, a small open chat model. Answers appear as they are written.",
@@ -47,19 +56,34 @@ with shared.page(
 ) as demo:
     # Rendered by the ChatInterface, in its Settings accordion.
     system_prompt = gr.Textbox(SYSTEM_PROMPT, label="System prompt", lines=2, render=False)
-    temperature = gr.Slider(0, 1.5, value=0.2, step=0.05, label="Temperature (0: the most likely words)", render=False)
-    max_new_tokens = gr.Slider(16, 1024, value=256, step=16, label="Longest answer (tokens)", render=False)
-    conversation = gr.ChatInterface(
-        respond,
-        additional_inputs=[system_prompt, temperature, max_new_tokens],
-        additional_inputs_accordion=gr.Accordion("Settings", open=False, render=False),
-        textbox=gr.Textbox(placeholder="Ask anything", show_label=False, submit_btn=True, stop_btn=True, render=False),
-        examples=[[text, SYSTEM_PROMPT, temperature.value, max_new_tokens.value] for text in EXAMPLES],
-        cache_examples=False,
-        api_name="chat",
-        fill_height=False,
+    temperature = gr.Slider(
+        0, 1.5, value=DEFAULT_TEMPERATURE, step=0.05, label="Temperature (0: the most likely words)", render=False
     )
-    shared.chat_feedback(conversation.chatbot, endpoint="chat")
+    max_new_tokens = gr.Slider(
+        16, 1024, value=DEFAULT_ANSWER_TOKENS, step=16, label="Longest answer (tokens)", render=False
+    )
+    with gr.Tab("Chat"):
+        conversation = gr.ChatInterface(
+            respond,
+            additional_inputs=[system_prompt, temperature, max_new_tokens],
+            additional_inputs_accordion=gr.Accordion("Settings", open=False, render=False),
+            textbox=gr.Textbox(
+                placeholder="Ask anything", show_label=False, submit_btn=True, stop_btn=True, render=False
+            ),
+            examples=[[text, SYSTEM_PROMPT, temperature.value, max_new_tokens.value] for text in EXAMPLES],
+            cache_examples=False,
+            api_name="chat",
+            fill_height=False,
+        )
+        shared.chat_feedback(conversation.chatbot, endpoint="chat")
+    shared.compare(
+        MODEL,
+        run=compare_answers,
+        inputs=lambda: [gr.Textbox(label="Message", placeholder="Ask both versions", lines=2)],
+        output=lambda side: gr.Textbox(label=f"Answer {side}", lines=8, interactive=False),
+        endpoint="chat",
+        intro="One message, two versions of the model answering it. Which answer is better?",
+    )
 
 if __name__ == "__main__":
     demo.launch()

@@ -10,15 +10,23 @@ import shared  # first: ZeroGPU needs `spaces` imported before gradio and torch
 import gradio as gr
 import numpy as np
 
-model = shared.load_model("digits-model")
+MODEL = "digits-model"
+models = {version: shared.load_model(version) for version in shared.versions(MODEL)}  # and its candidate
+model = models[MODEL]
 held_out = shared.load_dataset("digits-data", split="test")
 grids = np.asarray(held_out["pixels"], dtype=np.float32)
 labels = held_out["label"]
 MOSTLY_INK = 0.75  # a canvas painted over, not a digit
+CANVAS = {
+    "type": "pil",
+    "image_mode": "RGBA",
+    "canvas_size": (400, 400),
+    "brush": gr.Brush(default_size=24, colors=["#000000"], color_mode="fixed"),
+}
 
 
-def scores(grid: np.ndarray) -> dict[str, float]:
-    return {str(digit): float(p) for digit, p in enumerate(model.probabilities(grid[None])[0])}
+def scores(grid: np.ndarray, version: str = MODEL) -> dict[str, float]:
+    return {str(digit): float(p) for digit, p in enumerate(models[version].probabilities(grid[None])[0])}
 
 
 def picture(grid: np.ndarray) -> np.ndarray:
@@ -57,21 +65,25 @@ def read_grid(grid: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
     return scores(grid), picture(grid)
 
 
+def compare_drawing(version: str, sketch: dict | None) -> dict[str, float]:
+    """What one version of the model reads in a drawing (the Compare tab runs both)."""
+    return score_with(version, grid_of(sketch))
+
+
+@shared.gpu(duration=10)
+def score_with(version: str, grid: np.ndarray) -> dict[str, float]:
+    return scores(grid, version)
+
+
 with shared.page(
     __file__,
     "Draw a digit (or pick one the model never saw in training): it names it, with each digit's probability.",
-    uses=["digits-model", "digits-data"],
+    uses=[MODEL, "digits-data"],
 ) as demo:
-    with gr.Row():
+    with gr.Tab("Read a digit"), gr.Row():
         with gr.Column():
             with gr.Tab("Draw"):
-                sketch = shared.sketch_input(
-                    "Draw one digit",
-                    type="pil",
-                    image_mode="RGBA",
-                    canvas_size=(400, 400),
-                    brush=gr.Brush(default_size=24, colors=["#000000"], color_mode="fixed"),
-                )
+                sketch = shared.sketch_input("Draw one digit", **CANVAS)
                 read = gr.Button("Read the drawing", variant="primary")
             with gr.Tab("Held-out examples"):
                 number = gr.Slider(0, len(grids) - 1, step=1, value=0, label="Example (test split)")
@@ -83,6 +95,14 @@ with shared.page(
             shared.feedback("read", inputs=[sketch, number], outputs=[digit, truth])
     read.click(read_drawing, inputs=sketch, outputs=[digit, seen], api_name="read_drawing")
     pick.click(read_example, inputs=number, outputs=[digit, seen, truth], api_name="read_example")
+    shared.compare(
+        MODEL,
+        run=compare_drawing,
+        inputs=lambda: [shared.sketch_input("Draw one digit", **CANVAS)],
+        output=lambda side: gr.Label(label=f"Version {side}", num_top_classes=3),
+        endpoint="read_drawing",
+        intro="Draw a digit: two versions of the model read it. Which reads it better?",
+    )
 
 if __name__ == "__main__":
     demo.launch()

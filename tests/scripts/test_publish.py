@@ -196,3 +196,48 @@ def test_an_unpublished_entry_is_a_deploy_refusal(sandbox, monkeypatch):
 
     # The first unpublished entry the app uses, in name order.
     assert (result.status, result.error) == ("refused", NOT_PUBLISHED.replace("digits-model", "digits-data"))
+
+
+def test_a_retrained_model_is_published_as_the_candidate_and_adopted_by_publishing_it_again(
+    published, registry_copy, monkeypatch, capsys
+):
+    api, _, _ = published
+    monkeypatch.setenv("HF_TOKEN", api.token)
+    baseline = load_registry(registry_copy)["digits-model"]
+    args = ["digits-model", "--namespace", NS, "--registry", str(registry_copy)]
+
+    assert main([*args, "--candidate", "--train-seed", "1"]) == 0
+
+    out = capsys.readouterr().out
+    pins = load_registry(registry_copy)["digits-model"]
+    candidate = pins.as_candidate()
+    assert (pins.repo_id, pins.revision) == (baseline.repo_id, baseline.revision)  # the pin stays
+    assert candidate.repo_id == baseline.repo_id and candidate.revision != baseline.revision
+    assert f"registry: pinned digits-model's candidate to {NS}/digits-classifier@{candidate.revision}" in out
+    tags = {t.name: t.target_commit for t in api.list_repo_refs(baseline.repo_id).tags}
+    assert tags["v1.1.0"] == candidate.revision
+    assert (
+        card(api, baseline.repo_id, "model", candidate.revision)["model-index"][0]["results"][0]["metrics"][0]["value"]
+        >= 0.9
+    )
+    assert "seed 1" in api.list_repo_commits(baseline.repo_id)[0].title
+
+    # The pinned recipe again, as the candidate: nothing to compare, said in one line.
+    assert main([*args, "--candidate"]) == 1
+    assert "identical to the pinned revision" in capsys.readouterr().err
+    assert load_registry(registry_copy)["digits-model"].candidate == f"{baseline.repo_id}@{candidate.revision}"
+
+    # Publishing the candidate's content without --candidate adopts it: pinned, no longer a candidate.
+    assert main([*args, "--train-seed", "1"]) == 0
+    adopted = load_registry(registry_copy)["digits-model"]
+    assert (adopted.revision, adopted.candidate) == (candidate.revision, None)
+    assert "candidate:" not in registry_copy.read_text().split("digits-model:")[1].split("\n\n")[0]
+
+
+def test_train_seed_and_candidate_are_refused_where_they_mean_nothing(sandbox, registry_copy, capsys, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", sandbox.token)
+    assert main(["all", "--namespace", NS, "--candidate"]) == 2
+    assert main(["sample-media", "--namespace", NS, "--registry", str(registry_copy), "--train-seed", "3"]) == 1
+    err = capsys.readouterr().err
+    assert "--candidate and --train-seed apply to one artifact, not 'all'" in err
+    assert "sample-media is not trained: --train-seed applies to digits-model only" in err

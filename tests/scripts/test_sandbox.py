@@ -34,9 +34,15 @@ def seeded(tmp_path_factory):
 
 def test_every_entry_is_published_at_its_pinned_revision(seeded):
     hub, first, _ = seeded
-    assert [s.name for s in first] == [e.name for e in REGISTRY]
+    with_candidates = ("chat-model-small", "digits-model")  # the registry's, and ours in the sandbox
+    assert [s.name for s in first] == [
+        name
+        for e in REGISTRY
+        for name in (e.name, f"{e.name}@candidate")
+        if name == e.name or e.name in with_candidates
+    ]
     pinned = load_registry(sandbox_registry(hub))
-    for entry in pinned:
+    for entry in [*pinned, *(pinned[f"{name}@candidate"] for name in with_candidates)]:
         assert hub.has_commit(entry.repo_id, entry.revision, repo_type=entry.repo_type), entry.name
     # The registry's own pins, and those our publish flow wrote for what it published.
     assert [(e.repo_id, e.revision) for e in pinned if not e.publish] == [
@@ -56,8 +62,9 @@ def test_genuine_where_a_wheel_carries_the_files_else_labelled_stand_ins(seeded)
     how = {s.name: s.how for s in first}
     assert how["news-embedder"] == "genuine"
     assert how["sentiment-model"] == how["image-classifier"] == how["sentiment-examples"] == "stand-in"
-    own = ("digits-data", "digits-model", "sample-media", "image-examples", "news-index")
+    own = ("digits-data", "digits-model", "digits-model@candidate", "sample-media", "image-examples", "news-index")
     assert {how[name] for name in own} == {"published"}
+    assert how["chat-model-small@candidate"] == "present"  # chat-model's pin: seeded once
 
 
 def test_seeding_again_keeps_what_is_there(seeded):

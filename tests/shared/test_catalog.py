@@ -57,7 +57,10 @@ def test_settings_declare_hardware_secrets_variables_and_the_catalog(tmp_path):
         ({"readme": "# no front matter\n"}, "spaces/bad/README.md has no front matter"),
         ({"readme": "---\ntitle: [unclosed\n---\n"}, "spaces/bad/README.md: the front matter is not valid YAML"),
         ({"settings": "hardware: tpu\n"}, "spaces/bad/space.yaml: hardware 'tpu' is not a Space hardware"),
-        ({"settings": "gpu: yes\n"}, "spaces/bad/space.yaml: unknown key(s) gpu; allowed: catalog, hardware"),
+        (
+            {"settings": "gpu: yes\n"},
+            "spaces/bad/space.yaml: unknown key(s) gpu; allowed: catalog, feedback_keeps_files, hardware",
+        ),
         ({"settings": "secrets: API_KEY\n"}, "spaces/bad/space.yaml: secrets must be a list of environment variable"),
         ({"settings": "variables: [1x]\n"}, "spaces/bad/space.yaml: variables must be a list of names"),
         ({"settings": "secrets: [A]\nvariables: [A]\n"}, "spaces/bad/space.yaml: A is both a secret and a variable"),

@@ -4,12 +4,15 @@ processes write at once, nothing committed twice."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
+from pathlib import Path
 
 from shared import limits
 from shared.errors import InputError
@@ -166,6 +169,7 @@ def test_an_app_starts_while_the_hub_is_down_and_pushes_once_it_answers(
 
 WRITER = """
 import sys
+import tempfile
 from shared.feedback_log import FeedbackLog
 log = FeedbackLog("sentiment", folder=sys.argv[1], repo_id=sys.argv[2], token=sys.argv[3], every_minutes=60)
 for i in range(40):
@@ -226,3 +230,25 @@ def test_a_server_path_typed_as_text_is_kept_as_text_never_read():
     typed = os.__file__  # a file of the server's, outside the upload folders
 
     assert summary(typed) == json.dumps(typed)
+
+
+def test_file_bytes_are_kept_only_where_the_demos_space_yaml_allows_it(app_file, tmp_path, monkeypatch):
+    import shared
+
+    monkeypatch.setenv("SUITE_FEEDBACK_DIR", str(tmp_path / "kept"))
+    monkeypatch.delenv("SUITE_FEEDBACK_KEEPS_FILES", raising=False)
+    allowed, plain = app_file("Allowed"), app_file("Plain")
+    Path(allowed).with_name("space.yaml").write_text("feedback_keeps_files: true\n")
+    upload = Path(tempfile.mkdtemp()) / "voice.wav"
+    upload.write_bytes(b"RIFF" + b"\0" * 100)
+
+    for app, kept in ((allowed, True), (plain, False)):
+        with shared.page(app, "A page.", uses=[]) as demo:
+            pass
+        record = demo.feedback_log.record(endpoint="e", verdict="up", input=str(upload))
+        assert ("hex" in json.loads(record.input)) is kept
+        assert json.loads(record.input)["sha256"] == hashlib.sha256(upload.read_bytes()).hexdigest()
+    monkeypatch.setenv("SUITE_FEEDBACK_KEEPS_FILES", "1")  # how a deployed Space, without space.yaml, knows
+    with shared.page(plain, "A page.", uses=[]) as demo:
+        pass
+    assert demo.feedback_log.keep_bytes

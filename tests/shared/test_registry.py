@@ -101,3 +101,51 @@ def test_embedding_conventions_are_validated(tmp_path):
         load_registry(write(tmp_path, text))
     conventions = load_registry(write(tmp_path, GOOD + '  embedding:\n    query_prefix: "query: "\n'))
     assert conventions["sentiment-model"].embedding.query_prefix == "query: "
+
+
+CANDIDATE_SHA = "af0f99b0" + "1" * 32
+
+
+def test_a_candidate_is_the_entry_at_another_pin_under_name_at_candidate(tmp_path, monkeypatch):
+    path = write(tmp_path, GOOD + f"  candidate: someone/sst2-retrained@{CANDIDATE_SHA}\n")
+    monkeypatch.setenv("SUITE_REGISTRY", str(path))
+    registry = get_registry()
+    candidate = shared.entry("sentiment-model@candidate")
+
+    assert registry.versions("sentiment-model") == ["sentiment-model", "sentiment-model@candidate"]
+    assert "sentiment-model@candidate" in registry and "sentiment-model" in registry
+    assert (candidate.repo_id, candidate.revision) == ("someone/sst2-retrained", CANDIDATE_SHA)
+    assert candidate.files == registry["sentiment-model"].files and candidate.is_candidate
+    assert candidate.base_name == "sentiment-model" and candidate.candidate is None
+    assert [e.name for e in registry] == ["sentiment-model"]  # iterating gives the entries themselves
+
+
+def test_without_a_candidate_the_candidate_name_says_how_to_add_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUITE_REGISTRY", str(write(tmp_path, GOOD)))
+    assert shared.versions("sentiment-model") == ["sentiment-model"]
+    assert "sentiment-model@candidate" not in get_registry()
+    with pytest.raises(UnknownNameError, match=re.escape("sentiment-model has no candidate version: add `candidate:")):
+        shared.entry("sentiment-model@candidate")
+
+
+@pytest.mark.parametrize(
+    ("candidate", "message"),
+    [
+        (f"not-a-repo@{CANDIDATE_SHA}", "candidate: repo must be a Hub repo id"),
+        ("someone/x@main", "candidate: revision 'main' is a branch or tag name"),
+        ("someone/x@af0f99b", "candidate: revision 'af0f99b' is a short sha"),
+        (CANDIDATE_SHA, "candidate must be 'namespace/name@<40-hex commit sha>'"),
+        (f"distilbert/distilbert-base-uncased-finetuned-sst-2-english@{SHA}", "the candidate is the pinned revision itself"),
+    ],
+)  # fmt: skip
+def test_bad_candidates_are_one_line_errors(tmp_path, candidate, message):
+    with pytest.raises(RegistryError, match=re.escape(message)):
+        load_registry(write(tmp_path, GOOD + f"  candidate: {candidate}\n"))
+
+
+def test_a_candidate_needs_a_pinned_entry(tmp_path):
+    text = (
+        f"digits-model:\n  type: model\n  publish: digits-model\n  files: [model.safetensors]\n  candidate: a/b@{SHA}\n"
+    )
+    with pytest.raises(RegistryError, match="a candidate needs the entry pinned first"):
+        load_registry(write(tmp_path, text))

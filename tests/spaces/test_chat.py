@@ -137,3 +137,34 @@ def test_on_a_gpu_the_answer_replays_cuda_graphs_and_matches_generate(app):
         assert "Paris" in list(chat.stream(prompt, max_new_tokens=48))[-1]
     finally:
         chat.model.to("cpu", torch.float32)
+
+
+def test_the_compare_tab_streams_both_versions_blind_and_keeps_the_choice(app):
+    import json
+
+    import shared
+
+    job = app.client.submit("What is the capital of France?", api_name="/compare_chat")
+    job.result()
+    partials = [output for output in job.outputs() if output]
+    a, b, _ = partials[-1]
+    assert len(partials) > 3 and a and b  # streamed, one answer after the other
+    thanks = app.client.predict("", api_name="/compare_chat_b")[-1]
+    order = ["candidate" if "the candidate" in part else "baseline" for part in thanks.split(";")]
+    assert sorted(order) == ["baseline", "candidate"]
+    assert "Paris" in (a if order[0] == "baseline" else b)  # the genuine 135M model, at its pin
+
+    log = app.module.demo.feedback_log
+    record = json.loads(log.file.read_text().splitlines()[-1])
+    candidate = shared.entry("chat-model-small@candidate")
+    assert (record["kind"], record["verdict"]) == ("comparison", order[1])
+    assert record["compared"][1] == {
+        "name": "chat-model-small@candidate", "repo": candidate.repo_id, "revision": candidate.revision
+    }  # fmt: skip
+    assert candidate.repo_id == "HuggingFaceTB/SmolLM2-360M-Instruct"
+    assert "capital of France" in record["input"]
+
+
+def test_an_empty_message_is_refused_on_the_compare_tab_too(app):
+    with pytest.raises(AppError, match="Type a message"):
+        app.client.predict("   ", api_name="/compare_chat")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import uuid
 from pathlib import Path
 
 import shared
@@ -14,6 +17,7 @@ from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image, ImageDraw
 
+from tests.harness.apps import load_app, running
 from tests.spaces.conftest import save_screenshot
 
 DEMO = "digits"
@@ -171,3 +175,138 @@ def test_canvases_sent_but_never_submitted_are_bounded(app):
             SimpleNamespace(data={"type": "layer", "index": "1000000000", "id": "y"}, files=[("c", png)])
         )
     component.blob_storage.clear()
+
+
+def comparison_records(app) -> list[dict]:
+    log = app.module.demo.feedback_log
+    return [r for r in map(json.loads, log.file.read_text().splitlines()) if r["kind"] == "comparison"]
+
+
+def revealed(thanks: str) -> list[str]:
+    """Which version A and B were, from the line the page shows after the choice."""
+    return ["candidate" if "the candidate" in part else "baseline" for part in thanks.split(";")]
+
+
+def test_the_compare_tab_reads_one_drawing_with_both_versions_blind_and_keeps_the_choice(app, tmp_path):
+    baseline, candidate = shared.entry("digits-model"), shared.entry("digits-model@candidate")
+    assert baseline.repo_id == candidate.repo_id and baseline.revision != candidate.revision
+    seven = sketch(drawing(tmp_path, "seven", "seven"))
+    grid = app.module.grid_of({"composite": Image.open(drawing(tmp_path, "seven2", "seven"))})
+    by_version = {v: app.module.scores(grid, v) for v in ("digits-model", "digits-model@candidate")}
+    assert by_version["digits-model"] != by_version["digits-model@candidate"]  # retrained: other weights
+
+    orders = set()
+    for _ in range(12):  # the order is drawn per request: both orders come up
+        a, b, _ = app.client.predict(seven, api_name="/compare_read_drawing")
+        thanks = app.client.predict("", api_name="/compare_read_drawing_a")[-1]
+        order = revealed(thanks)
+        orders.add(tuple(order))
+        for side, version in zip((a, b), order, strict=True):
+            name = "digits-model" if version == "baseline" else "digits-model@candidate"
+            expected = max(by_version[name], key=by_version[name].get)
+            assert side["label"] == expected
+        assert comparison_records(app)[-1]["verdict"] == order[0]  # "A is better": the version A was
+    assert orders == {("baseline", "candidate"), ("candidate", "baseline")}
+
+    [record, *_] = comparison_records(app)
+    assert record["endpoint"] == "read_drawing"
+    assert record["compared"] == [
+        {"name": "digits-model", "repo": baseline.repo_id, "revision": baseline.revision},
+        {"name": "digits-model@candidate", "repo": candidate.repo_id, "revision": candidate.revision},
+    ]
+    assert "sha256" in record["input"] and "confidences" not in record["input"]
+
+
+def test_a_choice_needs_a_comparison_and_counts_once(app, tmp_path):
+    with pytest.raises(AppError, match=re.escape("Compare first (and wait for both answers), then choose.")):
+        app.client.predict("", api_name="/compare_read_drawing_same")
+    app.client.predict(sketch(drawing(tmp_path, "one", "one", width=4)), api_name="/compare_read_drawing")
+    before = len(comparison_records(app))
+    assert app.client.predict("both fine", api_name="/compare_read_drawing_same")[-1].startswith("Thank you")
+    with pytest.raises(AppError, match="Compare first"):
+        app.client.predict("", api_name="/compare_read_drawing_both_bad")
+    [record] = comparison_records(app)[before:]
+    assert (record["verdict"], record["comment"]) == ("same", "both fine")
+
+
+def test_a_bad_drawing_is_refused_on_the_compare_tab_too(app, tmp_path):
+    with pytest.raises(AppError, match=re.escape("The canvas is blank: draw a digit first.")):
+        app.client.predict(sketch(drawing(tmp_path, "blank", "blank")), api_name="/compare_read_drawing")
+
+
+@pytest.fixture(scope="module")
+def app_keeping_feedback_on_the_hub(sandbox, tmp_path_factory):
+    """The demo as deployed: its feedback log, in a folder of its own, pushes to a private dataset
+    of the local Hub."""
+    repo = f"{sandbox.user}/suite-feedback-{uuid.uuid4().hex[:6]}"
+    settings = {
+        "SUITE_FEEDBACK_REPO": repo,
+        "SUITE_FEEDBACK_TOKEN": sandbox.token,
+        "SUITE_FEEDBACK_DIR": str(tmp_path_factory.mktemp("feedback")),
+    }
+    before = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        module = load_app(DEMO)
+    finally:
+        for name, value in before.items():
+            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
+    with running(module.demo) as url:
+        yield module, url, repo
+    module.demo.feedback_log.close()
+
+
+def draw_seven(page, scope) -> None:
+    """A 7 in the middle of the canvas (the editor centres its square canvas in a wider area)."""
+    scope.get_by_role("button", name="Brush").click()
+    box = scope.locator("canvas:visible").first.bounding_box()
+    side = min(box["width"], box["height"]) * 0.6
+    left, top = box["x"] + (box["width"] - side) / 2, box["y"] + (box["height"] - side) / 2
+    page.mouse.move(left + side * 0.2, top + side * 0.15)
+    page.mouse.down()
+    for px, py in [(0.8, 0.15), (0.4, 0.9)]:
+        page.mouse.move(left + side * px, top + side * py, steps=12)
+    page.mouse.up()
+
+
+@pytest.mark.browser
+def test_a_thumb_and_a_blind_choice_in_the_browser_reach_the_hub_with_their_pins(
+    app_keeping_feedback_on_the_hub, page, hf_api
+):
+    import datasets
+    from playwright.sync_api import expect
+
+    module, url, repo = app_keeping_feedback_on_the_hub
+    page.goto(url)
+    expect(page.get_by_text(f"goes to the private dataset {repo} on the Hub")).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Held-out examples").click()
+    page.get_by_role("button", name="Read the example").click()
+    expect(page.get_by_text(f"Labelled {module.labels[0]} in the dataset.")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="👍").click()
+    expect(page.get_by_text("Thank you: 👍 recorded.")).to_be_visible()
+
+    page.get_by_role("tab", name="Compare versions").click()
+    compare = page.locator("#suite-compare")
+    draw_seven(page, compare)
+    compare.get_by_role("button", name="Compare", exact=True).click()
+    expect(compare.locator(".output-class")).to_have_count(2, timeout=30_000)
+    expect(compare.locator(".output-class").nth(1)).not_to_be_empty(timeout=30_000)
+    compare.get_by_role("button", name="B is better").click()
+    expect(compare.get_by_text("Thank you: recorded.")).to_be_visible(timeout=30_000)
+    save_screenshot(page, "digits-compare")
+
+    commit = module.demo.feedback_log.push()  # what the scheduler does every few minutes
+    assert commit is not None
+    head = hf_api.dataset_info(repo).sha
+    assert hf_api.dataset_info(repo).private
+    rows = list(datasets.load_dataset(repo, revision=head, split="train", token=hf_api.token))
+    verdict, comparison = sorted(rows, key=lambda r: r["kind"], reverse=True)
+    pins = {p["name"]: (p["repo"], p["revision"]) for p in verdict["pins"]}
+    for name in ("digits-model", "digits-model@candidate", "digits-data"):
+        pinned = shared.entry(name)
+        assert pins[name] == (pinned.repo_id, pinned.revision)
+    assert (verdict["kind"], verdict["verdict"], verdict["endpoint"]) == ("verdict", "up", "read")
+    assert (comparison["kind"], comparison["endpoint"]) == ("comparison", "read_drawing")
+    assert comparison["verdict"] in ("baseline", "candidate")
+    assert [p["name"] for p in comparison["compared"]] == ["digits-model", "digits-model@candidate"]
+    assert comparison["pins"] == verdict["pins"]

@@ -51,6 +51,16 @@ def test_every_space_sends_its_verdicts_to_the_suites_private_feedback_dataset(h
     ]
 
 
+def test_a_space_that_may_keep_file_bytes_in_feedback_gets_the_variable_that_says_so(hf_api, hub_token, suite,
+                                                                                     make_demo):  # fmt: skip
+    keeps, plain = make_demo(settings="feedback_keeps_files: true\n"), make_demo()
+
+    deploy([keeps, plain], namespace=NS, token=hub_token, suite=suite, environ={})
+
+    assert hf_api.get_space_variables(f"{NS}/{keeps}")["SUITE_FEEDBACK_KEEPS_FILES"].value == "1"
+    assert "SUITE_FEEDBACK_KEEPS_FILES" not in hf_api.get_space_variables(f"{NS}/{plain}")
+
+
 def test_a_changed_variable_is_set_and_nothing_else_is_written(hf_api, hub_token, suite, make_demo, local_hub):
     name = make_demo(settings=SETTINGS)
     repo_id = f"{NS}/{name}"

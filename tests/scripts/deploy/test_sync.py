@@ -71,6 +71,22 @@ def test_models_are_preloaded_at_their_pinned_commit(api, hub_token):
     assert card["datasets"] == ["stanfordnlp/sst2"]
 
 
+def test_a_candidate_is_checked_and_preloaded_beside_its_entry_once_per_commit(api, hub_token):
+    import shared
+
+    digits, chat = deploy(["digits", "chat"], namespace="test-org", token=hub_token, dry_run=True)
+
+    assert digits.ok and chat.ok, (digits.error, chat.error)
+    baseline, candidate = shared.entry("digits-model"), shared.entry("digits-model@candidate")
+    preloaded = front_matter(digits.plan.files["README.md"])["preload_from_hub"]
+    assert [line.split()[-1] for line in preloaded] == [baseline.revision, candidate.revision]
+    chat_lines = front_matter(chat.plan.files["README.md"])["preload_from_hub"]
+    # chat-model (on a GPU) and chat-model-small's candidate are one commit: preloaded once.
+    assert sorted(line.split()[0] for line in chat_lines) == [
+        "HuggingFaceTB/SmolLM2-135M-Instruct", "HuggingFaceTB/SmolLM2-360M-Instruct"
+    ]  # fmt: skip
+
+
 def test_a_redeploy_of_an_unchanged_space_makes_no_commit_and_writes_nothing(
     api, hub_token, suite, make_demo, local_hub
 ):
