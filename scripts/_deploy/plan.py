@@ -138,8 +138,8 @@ def plan_deploy(
     plan.hardware = bundle.hardware if plan.create or remote.hardware != bundle.hardware else None
     plan.private = private and (plan.create or not remote.private)
     extra = {FEEDBACK_REPO_ENV: feedback_repo} if feedback_repo else {}
-    if space.feedback_keeps_files:  # space.yaml is not uploaded: the Space reads this variable
-        extra[FEEDBACK_KEEPS_FILES_ENV] = "1"
+    # space.yaml is not uploaded: the Space reads this variable (switched off when it was on).
+    extra[FEEDBACK_KEEPS_FILES_ENV] = "1" if space.feedback_keeps_files else None
     if app_version and plan.changes:
         extra[VERSION_ENV] = app_version
     _plan_variables(api, space, plan, environ=environ, forbidden=forbidden, extra=extra)
@@ -184,9 +184,11 @@ def _plan_variables(
     *,
     environ: Mapping[str, str],
     forbidden: Sequence[str],
-    extra: Mapping[str, str],
+    extra: Mapping[str, str | None],
 ) -> None:
-    wanted = dict(extra)
+    """The variables to set: the demo's, and `extra` (None: "0" where the Space has it on)."""
+    wanted = {k: v for k, v in extra.items() if v is not None}
+    switched_off = [k for k, v in extra.items() if v is None]
     for key, default in space.variables.items():
         value = environ.get(key, default)
         if value is None:
@@ -195,7 +197,7 @@ def _plan_variables(
             plan.notes.append(f"variable {key}: not in the environment, the Space keeps its value")
         else:
             wanted[key] = value
-    if not wanted:
+    if not wanted and not (switched_off and plan.remote.exists):
         return
     check_variables(space.name, wanted, forbidden)  # values from the environment too
     current: dict[str, str] = {}
@@ -206,6 +208,7 @@ def _plan_variables(
             current = {k: v.value for k, v in api.get_space_variables(plan.repo_id).items()}
         except HfHubHTTPError as exc:
             raise hub_failure(exc, f"reading the variables of {plan.repo_id}") from None
+    wanted.update({k: "0" for k in switched_off if current.get(k) not in (None, "0")})
     plan.variables = {k: v for k, v in wanted.items() if current.get(k) != v}
 
 

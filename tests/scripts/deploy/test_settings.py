@@ -60,6 +60,11 @@ def test_a_space_that_may_keep_file_bytes_in_feedback_gets_the_variable_that_say
     assert hf_api.get_space_variables(f"{NS}/{keeps}")["SUITE_FEEDBACK_KEEPS_FILES"].value == "1"
     assert "SUITE_FEEDBACK_KEEPS_FILES" not in hf_api.get_space_variables(f"{NS}/{plain}")
 
+    make_demo(keeps, settings="feedback_keeps_files: false\n")  # changed its mind: switched off
+    [again] = deploy([keeps], namespace=NS, token=hub_token, suite=suite, environ={})
+    assert hf_api.get_space_variables(f"{NS}/{keeps}")["SUITE_FEEDBACK_KEEPS_FILES"].value == "0"
+    assert "variable SUITE_FEEDBACK_KEEPS_FILES = '0'" in again.plan.settings
+
 
 def test_a_changed_variable_is_set_and_nothing_else_is_written(hf_api, hub_token, suite, make_demo, local_hub):
     name = make_demo(settings=SETTINGS)
