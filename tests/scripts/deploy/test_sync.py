@@ -212,3 +212,19 @@ def test_one_failing_space_does_not_stop_the_others(api, hub_token, suite, make_
     assert [(r.name, r.status) for r in results] == [(good, "created"), (bad, "refused")]
     assert api.repo_exists(f"{NS}/{good}", repo_type="space")
     assert not api.repo_exists(f"{NS}/{bad}", repo_type="space")
+
+
+def test_a_candidate_that_is_not_on_the_hub_is_a_refusal(hub_token, tmp_path, monkeypatch):
+    import shared
+
+    registry = tmp_path / "registry.yaml"
+    missing = "f" * 40
+    text = shared.get_registry().path.read_text()
+    registry.write_text(text.replace("@a10cc1512eabd3dde888204e902eca88bddb4951", f"@{missing}"))
+    monkeypatch.setenv("SUITE_REGISTRY", str(registry))
+
+    [result] = deploy(["chat"], namespace="test-org", token=hub_token, dry_run=True)
+
+    assert result.status == "refused"
+    assert result.error.startswith("chat-model-small@candidate is not published: model HuggingFaceTB/SmolLM2-360M")
+    assert f"has no commit {missing[:12]} on this Hub" in result.error
