@@ -13,6 +13,10 @@ user as one line, from any event handler of the page, from the inputs `image_inp
 `sketch_input` (which check files from their headers before decoding them) and, for batched
 events, from `text_validator` (per request, before the batch). Apps check on the CPU and then
 call their `@shared.gpu` function, so a refused request books no GPU time.
+
+Stakeholders' verdicts go into the page's feedback log (`shared.feedback_log`): `feedback` (👍 /
+👎 under an output), `chat_feedback` (the Chatbot's own) and `compare` (two versions of a model,
+blind, when the registry names a candidate).
 """
 
 from __future__ import annotations

@@ -252,3 +252,19 @@ def test_file_bytes_are_kept_only_where_the_demos_space_yaml_allows_it(app_file,
     with shared.page(plain, "A page.", uses=[]) as demo:
         pass
     assert demo.feedback_log.keep_bytes
+
+
+def test_an_entry_without_a_candidate_gets_no_compare_tab(app_file, tmp_path, monkeypatch):
+    import shared
+
+    import gradio as gr
+
+    monkeypatch.setenv("SUITE_FEEDBACK_DIR", str(tmp_path / "kept"))
+    with shared.page(app_file("Plain"), "A page.", uses=[]) as demo:
+        shared.compare(
+            "sentiment-model", run=lambda version, text: text, inputs=lambda: [gr.Textbox()],
+            output=lambda side: gr.Textbox(label=side), endpoint="classify",
+        )  # fmt: skip
+    assert shared.versions("sentiment-model") == ["sentiment-model"]
+    assert not [fn for fn in demo.fns.values() if (fn.api_name or "").startswith("compare_")]
+    assert not [b for b in demo.blocks.values() if isinstance(b, gr.Tab)]
