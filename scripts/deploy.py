@@ -43,6 +43,7 @@ from scripts._deploy.bundle import Suite, forget_caches, stage
 from scripts._deploy.errors import DeployError, DeployInterruptedError, RefusedError, SpaceStartError
 from scripts._deploy.pins import PinChecker
 from scripts._deploy.plan import TAG_NOTE, Plan, plan_deploy, plan_rollback
+from scripts._deploy.smoke import SmokeResult, call_inputs, run_smoke
 from scripts._deploy.wait import wait_until_running
 from scripts.hub_client import HubRequestError, hub_failure, retrying_requests
 
@@ -51,12 +52,15 @@ __all__ = [
     "DeployInterruptedError",
     "HubRequestError",
     "RefusedError",
+    "SmokeResult",
     "SpaceResult",
     "Suite",
+    "call_inputs",
     "deploy",
     "forget_caches",
     "format_plan",
     "main",
+    "run_smoke",
     "summary_table",
 ]
 

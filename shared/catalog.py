@@ -10,6 +10,10 @@ what only the deploy needs:
     catalog: false             # true: ship the catalog of every demo with this Space (the gallery)
     feedback_keeps_files: false  # true: feedback records keep the first bytes of files, not only
                                  # their sha256 and size (uploads may be personal: opt in)
+    smoke:                     # calls of the app's API that prove a deployed Space works
+      - call: /classify        # the api_name
+        with: ["A wonderful film."]   # the inputs; {file: smoke/x.png} is a file of the folder
+        expect: [{label: [POSITIVE, NEGATIVE]}]   # per output: label, text, rows, file, any
 
 The folder name is the Space's repo name. At deploy time the catalog (every demo's title,
 description, hardware and URL) is written into the Spaces that ask for it as `catalog.json`;
@@ -37,7 +41,45 @@ ZEROGPU = "zero-a10g"
 DEFAULT_HARDWARE = ZEROGPU
 NAMESPACE_ENV = "SUITE_SPACES_NAMESPACE"
 DEFAULT_NAMESPACE = "demo-suite"
-_SETTINGS_KEYS = {"hardware", "secrets", "variables", "catalog", "feedback_keeps_files"}
+_SETTINGS_KEYS = {"hardware", "secrets", "variables", "catalog", "feedback_keeps_files", "smoke"}
+# What a smoke call may expect of one output (see `SmokeCall`).
+SMOKE_CHECKS = ("label", "text", "rows", "file", "any")
+
+
+@dataclass(frozen=True)
+class SmokeCall:
+    """One call of a demo's public API that a sound deployment answers, and how to tell.
+
+    Attributes:
+        api: The endpoint's api_name, with its slash (`/classify`).
+        inputs: The arguments; `{"file": "smoke/x.png"}` anywhere in them is a file of the demo
+            folder, uploaded with the call.
+        expect: One check per output, in order: `{"label": [allowed, ...]}` or `{"label": "any"}`
+            (a Label output), `{"text": "nonempty"}` or `{"text": {"contains": "..."}}`,
+            `{"rows": N}` (a table with at least N rows), `{"file": true}`, `{"any": true}`.
+    """
+
+    api: str
+    inputs: tuple[Any, ...]
+    expect: tuple[dict[str, Any], ...]
+
+    @property
+    def files(self) -> list[str]:
+        """The demo-folder files the inputs name."""
+        found: list[str] = []
+
+        def walk(value: Any) -> None:
+            if isinstance(value, dict) and set(value) == {"file"}:
+                found.append(value["file"])
+            elif isinstance(value, dict):
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, list | tuple):
+                for item in value:
+                    walk(item)
+
+        walk(self.inputs)
+        return found
 
 
 @dataclass(frozen=True)
@@ -54,6 +96,7 @@ class SpaceSource:
         catalog: Whether `catalog.json` (every demo) ships with it.
         feedback_keeps_files: Whether feedback records may keep the first bytes of files (not
             only their sha256 and size).
+        smoke: The calls that prove a deployed Space of it works.
     """
 
     name: str
@@ -64,6 +107,7 @@ class SpaceSource:
     variables: dict[str, str | None] = field(default_factory=dict)
     catalog: bool = False
     feedback_keeps_files: bool = False
+    smoke: tuple[SmokeCall, ...] = ()
 
     @property
     def title(self) -> str:
@@ -220,7 +264,32 @@ def _read_settings(path: Path, where: str) -> dict[str, Any]:
         if not isinstance(raw.get(flag, False), bool):
             raise SpaceConfigError(f"{where}/{SETTINGS_FILE}: {flag} must be true or false")
         settings[flag] = raw.get(flag, False)
+    settings["smoke"] = tuple(
+        _smoke_call(path.parent, raw_call, where, i) for i, raw_call in enumerate(raw.get("smoke") or [])
+    )
     return settings
+
+
+def _smoke_call(folder: Path, raw: Any, where: str, index: int) -> SmokeCall:
+    def fail(problem: str) -> SpaceConfigError:
+        return SpaceConfigError(f"{where}/{SETTINGS_FILE}: smoke call {index + 1}: {problem}")
+
+    if not isinstance(raw, dict) or set(raw) - {"call", "with", "expect"} or "call" not in raw:
+        raise fail("write it as {call: /api_name, with: [inputs], expect: [checks]}")
+    api, inputs, expect = raw["call"], raw.get("with") or [], raw.get("expect") or []
+    if not isinstance(api, str) or not api.startswith("/") or not api[1:].replace("_", "").isalnum():
+        raise fail(f"call must be an api_name with its slash, like /classify, not {api!r}")
+    if not isinstance(inputs, list) or not isinstance(expect, list) or not expect:
+        raise fail("with must be a list of inputs and expect a non-empty list of checks, one per output")
+    for check in expect:
+        if not isinstance(check, dict) or len(check) != 1 or next(iter(check)) not in SMOKE_CHECKS:
+            raise fail(f"each check is one of {', '.join(SMOKE_CHECKS)}, like {{text: nonempty}}, not {check!r}")
+    call = SmokeCall(api=api, inputs=tuple(inputs), expect=tuple(expect))
+    for file in call.files:
+        path = (folder / str(file)).resolve()
+        if not path.is_relative_to(folder.resolve()) or not path.is_file():
+            raise fail(f"{file!r} is not a file of the demo folder")
+    return call
 
 
 def _is_env_name(name: str) -> bool:

@@ -31,6 +31,7 @@ _SKIPPED_DIRS = {
     "__pycache__", ".git", ".gradio", ".ipynb_checkpoints", ".pytest_cache", ".ruff_cache", ".mypy_cache",
     ".venv", "venv", "node_modules", "flagged",
     "feedback",  # verdicts kept on this machine (shared.feedback): never shipped in a Space
+    "smoke",  # the files of the demo's smoke calls (space.yaml): sent by the deploy, not shipped
 }  # fmt: skip
 _SKIPPED_FILES = {".DS_Store", "Thumbs.db", SETTINGS_FILE}
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")

@@ -66,6 +66,23 @@ def test_settings_declare_hardware_secrets_variables_and_the_catalog(tmp_path):
         ({"settings": "secrets: [A]\nvariables: [A]\n"}, "spaces/bad/space.yaml: A is both a secret and a variable"),
         ({"settings": "catalog: maybe\n"}, "spaces/bad/space.yaml: catalog must be true or false"),
         ({"settings": "- a list\n"}, "spaces/bad/space.yaml must be a mapping of"),
+        ({"settings": "smoke: [classify]\n"}, "spaces/bad/space.yaml: smoke call 1: write it as {call: /api_name"),
+        (
+            {"settings": "smoke: [{call: classify, expect: [{any: true}]}]\n"},
+            "spaces/bad/space.yaml: smoke call 1: call must be an api_name with its slash, like /classify",
+        ),
+        (
+            {"settings": "smoke: [{call: /classify, with: [a]}]\n"},
+            "spaces/bad/space.yaml: smoke call 1: with must be a list of inputs and expect a non-empty list",
+        ),
+        (
+            {"settings": "smoke: [{call: /classify, expect: [{shape: 3}]}]\n"},
+            "spaces/bad/space.yaml: smoke call 1: each check is one of label, text, rows, file, any",
+        ),
+        (
+            {"settings": "smoke: [{call: /classify, with: [{file: ../../etc/passwd}], expect: [{any: true}]}]\n"},
+            "spaces/bad/space.yaml: smoke call 1: '../../etc/passwd' is not a file of the demo folder",
+        ),
     ],
 )
 def test_broken_folders_are_one_line_errors(tmp_path, kwargs, message):
@@ -111,3 +128,14 @@ def test_a_broken_catalog_says_to_deploy_again(tmp_path):
 
     with pytest.raises(SpaceConfigError, match=r"catalog.json is broken .*: deploy the Space again"):
         load_catalog(gallery)
+
+
+def test_every_demo_declares_smoke_calls_whose_files_are_in_its_folder():
+    from shared.catalog import discover_spaces
+
+    from tests.harness.apps import SPACES_DIR
+
+    for space in discover_spaces(SPACES_DIR):
+        assert space.smoke, f"spaces/{space.name}/space.yaml declares no smoke call"
+        for call in space.smoke:
+            assert all((space.folder / f).is_file() for f in call.files)

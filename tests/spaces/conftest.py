@@ -38,3 +38,16 @@ def save_screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def assert_smoke_calls_pass(app: RunningApp, demo: str) -> None:
+    """The smoke calls of the demo's space.yaml (what a deploy makes against its Space) pass
+    against the app."""
+    from shared.catalog import read_space
+
+    from scripts.deploy import run_smoke
+    from tests.harness.apps import SPACES_DIR
+
+    source = read_space(SPACES_DIR / demo)
+    results = run_smoke(app.url, source.smoke, folder=source.folder)
+    assert source.smoke and [r.detail for r in results] == ["ok"] * len(source.smoke), results

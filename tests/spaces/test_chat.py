@@ -9,7 +9,7 @@ import pytest
 from gradio_client.exceptions import AppError
 
 from tests.harness.apps import call_raw
-from tests.spaces.conftest import save_screenshot
+from tests.spaces.conftest import assert_smoke_calls_pass, save_screenshot
 
 DEMO = "chat"
 SYSTEM = "You are a helpful assistant. Answer briefly and clearly."
@@ -168,3 +168,7 @@ def test_the_compare_tab_streams_both_versions_blind_and_keeps_the_choice(app):
 def test_an_empty_message_is_refused_on_the_compare_tab_too(app):
     with pytest.raises(AppError, match="Type a message"):
         app.client.predict("   ", api_name="/compare_chat")
+
+
+def test_its_smoke_calls_pass(app):
+    assert_smoke_calls_pass(app, DEMO)

@@ -18,7 +18,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image, ImageDraw
 
 from tests.harness.apps import load_app, running
-from tests.spaces.conftest import save_screenshot
+from tests.spaces.conftest import assert_smoke_calls_pass, save_screenshot
 
 DEMO = "digits"
 
@@ -310,3 +310,7 @@ def test_a_thumb_and_a_blind_choice_in_the_browser_reach_the_hub_with_their_pins
     assert comparison["verdict"] in ("baseline", "candidate")
     assert [p["name"] for p in comparison["compared"]] == ["digits-model", "digits-model@candidate"]
     assert comparison["pins"] == verdict["pins"]
+
+
+def test_its_smoke_calls_pass(app):
+    assert_smoke_calls_pass(app, DEMO)

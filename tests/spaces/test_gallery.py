@@ -8,7 +8,7 @@ import pytest
 from gradio_client.exceptions import AppError
 
 from tests.harness.hub import REPO_ROOT
-from tests.spaces.conftest import save_screenshot
+from tests.spaces.conftest import assert_smoke_calls_pass, save_screenshot
 from tests.spaces.probes import DEMOS
 
 DEMO = "gallery"
@@ -82,3 +82,7 @@ def test_the_gallery_in_the_browser(app, page):
     page.get_by_label("Search").fill("")
     expect(page.locator("a.demo-card")).to_have_count(len(OTHERS))
     save_screenshot(page, DEMO)
+
+
+def test_its_smoke_calls_pass(app):
+    assert_smoke_calls_pass(app, DEMO)

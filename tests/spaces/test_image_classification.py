@@ -9,7 +9,7 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from tests.spaces.conftest import save_screenshot
+from tests.spaces.conftest import assert_smoke_calls_pass, save_screenshot
 
 DEMO = "image-classification"
 SAMPLES = Path(__file__).resolve().parents[2] / "scripts" / "_publish" / "sample_images"
@@ -88,3 +88,7 @@ def test_page_example_and_prediction_in_the_browser(app, page):
     expect(page.locator(".output-class")).not_to_be_empty(timeout=30_000)
     expect(page.locator("[data-testid='label-output-value'] .confidence-set, .confidence-set")).to_have_count(5)
     save_screenshot(page, DEMO)
+
+
+def test_its_smoke_calls_pass(app):
+    assert_smoke_calls_pass(app, DEMO)

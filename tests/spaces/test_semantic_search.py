@@ -7,7 +7,7 @@ import re
 import pytest
 from gradio_client.exceptions import AppError
 
-from tests.spaces.conftest import save_screenshot
+from tests.spaces.conftest import assert_smoke_calls_pass, save_screenshot
 
 DEMO = "semantic-search"
 
@@ -85,3 +85,7 @@ def test_page_example_and_results_in_the_browser(app, page):
     page.get_by_role("button", name="Search").click()
     expect(page.locator("table").first).to_contain_text("The striker scores twice", timeout=30_000)
     save_screenshot(page, DEMO)
+
+
+def test_its_smoke_calls_pass(app):
+    assert_smoke_calls_pass(app, DEMO)

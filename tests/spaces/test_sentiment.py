@@ -10,7 +10,7 @@ import pytest
 from gradio_client.exceptions import ValidationError
 
 from tests.harness.apps import call_raw
-from tests.spaces.conftest import save_screenshot
+from tests.spaces.conftest import assert_smoke_calls_pass, save_screenshot
 
 DEMO = "sentiment"
 
@@ -131,3 +131,7 @@ def test_page_example_and_prediction_in_the_browser(app, page):
     )  # fmt: skip
     assert label in line["output"] and first_words in line["input"]
     assert {p["name"] for p in line["pins"]} == {"sentiment-model", "sentiment-examples"}
+
+
+def test_its_smoke_calls_pass(app):
+    assert_smoke_calls_pass(app, DEMO)

@@ -11,7 +11,7 @@ import soundfile
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from tests.spaces.conftest import save_screenshot
+from tests.spaces.conftest import assert_smoke_calls_pass, save_screenshot
 
 DEMO = "speech-to-text"
 
@@ -181,3 +181,7 @@ def test_an_upload_over_the_size_limit_is_refused_before_it_is_read(app, clips, 
 
     assert answer.status_code == 413
     assert app.client.predict(handle_file(clips[0][0]), False, api_name="/transcribe")[0]
+
+
+def test_its_smoke_calls_pass(app):
+    assert_smoke_calls_pass(app, DEMO)

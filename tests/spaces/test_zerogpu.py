@@ -332,7 +332,7 @@ def test_the_zerogpu_demos_come_from_the_catalog():
 
 @pytest.mark.parametrize("demo", ZEROGPU_DEMOS)
 def test_demo_keeps_the_zerogpu_rules(demos, demo):
-    assert demo in PROBES, f"add a probe for {demo} to tests/spaces/probes.py (a call of its GPU handler)"
+    assert demo in PROBES, f"declare a smoke call in spaces/{demo}/space.yaml (its first calls the GPU handler)"
     run = demos.run(demo)
     assert run.problems() == []
     assert run.report and run.report["decorated"], "the stand-in saw no @spaces.GPU handler"

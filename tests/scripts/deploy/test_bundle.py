@@ -80,3 +80,8 @@ def test_a_name_whose_module_a_space_does_not_carry_says_so(planned, tmp_path):
         "shared.load_model needs shared.loading, which this copy of shared does not have: deploy the app again "
         "(the deploy ships the modules of shared that the app's code names)"
     )
+
+
+def test_the_files_of_smoke_calls_stay_home(planned):
+    files = planned["speech-to-text"].plan.files
+    assert "app.py" in files and not any(path.startswith("smoke/") for path in files)
