@@ -45,7 +45,7 @@ from scripts._deploy.pins import PinChecker
 from scripts._deploy.plan import TAG_NOTE, Plan, plan_deploy, plan_rollback
 from scripts._deploy.smoke import SmokeResult, call_inputs, run_smoke
 from scripts._deploy.wait import wait_until_running
-from scripts.hub_client import HubRequestError, hub_failure, retrying_requests
+from scripts.hub_client import HubRequestError, hub_failure, retrying_requests, tag_commit
 
 __all__ = [
     "DeployError",
@@ -65,6 +65,8 @@ __all__ = [
 ]
 
 WAIT_TIMEOUT = 900.0
+# A deploy that passed its smoke tests gets this tag beside its deploy tag.
+PASSED_PREFIX = "passed-"
 # After Ctrl-C, how long the workers get to stop at their next step before the table is printed.
 STOP_GRACE = 1.5
 _NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
@@ -89,6 +91,8 @@ class SpaceResult:
         stage: The runtime stage reached with `--wait`.
         error: The one-line reason of a refusal or failure.
         log_tail: The end of the Space's log when it failed to build or start.
+        smoke: How each smoke call went (after `--wait`, for a demo that declares them).
+        passed_tag: The tag marking this deploy as one that passed its smoke tests.
         step: What the deploy of this Space was doing last.
         finished: Whether its deploy ended (False: interrupted before it could).
     """
@@ -103,6 +107,8 @@ class SpaceResult:
     stage: str | None = None
     error: str | None = None
     log_tail: list[str] = field(default_factory=list)
+    smoke: list[SmokeResult] = field(default_factory=list)
+    passed_tag: str | None = None
     step: str = "waiting for a worker"
     finished: bool = False
 
@@ -412,6 +418,7 @@ class _Job:
                         progress=tell,
                         sleep=self.sleep,
                     )
+                    self._smoke_test(space, result, say)
         except DeployInterruptedError:
             result.status, result.error = "interrupted", _interrupted(result)
         except RefusedError as exc:
@@ -428,6 +435,29 @@ class _Job:
         self.progress(space.name, result.status if result.ok else f"{result.status}: {result.error}")
         self.on_done(result)
         return result
+
+    def _smoke_test(self, space: SpaceSource, result: SpaceResult, say: Callable[[str], None]) -> None:
+        """Make the demo's smoke calls against the running Space; a deploy that passes them gets a
+        `passed-<deploy tag>` tag (what `--rollback-on-failure` may return to)."""
+        if not space.smoke:
+            return
+        say("smoke testing")
+        from huggingface_hub.errors import HfHubHTTPError
+
+        try:
+            host = self.api.space_info(result.repo_id).host
+        except HfHubHTTPError as exc:
+            raise hub_failure(exc, f"reading the address of {result.repo_id}") from None
+        result.smoke = run_smoke(host or result.repo_id, space.smoke, folder=space.folder, token=self.token)
+        failed = [r for r in result.smoke if not r.ok]
+        if failed:
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            raise DeployError(f"smoke test {failed[0].api} failed: {failed[0].detail}{more}")
+        if result.tag and result.commit:
+            result.passed_tag = tag_commit(
+                self.api, result.repo_id, f"{PASSED_PREFIX}{result.tag}", repo_type="space", revision=result.commit,
+                message=f"{result.tag} passed its smoke tests ({len(result.smoke)} call(s))",
+            )  # fmt: skip
 
     def _deploy_plan(self, space: SpaceSource, repo_id: str, say: Callable[[str], None]) -> Plan:
         say("staging")
@@ -505,6 +535,8 @@ def summary_table(results: Sequence[SpaceResult]) -> str:
     rows = [("Space", "URL", "Commit", "Status")]
     for r in results:
         status = r.status + (f", {r.stage}" if r.stage else "")
+        if r.smoke:
+            status += f", smoke {sum(s.ok for s in r.smoke)}/{len(r.smoke)}"
         rows.append((r.repo_id, r.url, (r.commit or "-")[:7], status))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "\n".join(

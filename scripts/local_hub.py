@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
         help="'regular' answers regular uploads for every file",
     )
     serve.add_argument("--space-build-seconds", type=float, default=0.0, help="how long simulated Space builds take")
+    serve.add_argument("--run-spaces", action="store_true",
+                       help="run each Space's committed app for real (python app.py, own port and HF_HOME)")  # fmt: skip
     faults = serve.add_argument_group("fault injection")
     faults.add_argument("--fail-rate", type=float, default=0.0, help="fraction of requests that fail (0-1)")
     faults.add_argument("--fail-times", type=int, help="fail only this many matching requests")
@@ -135,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_file=args.log,
             faults=_fault_plan(args),
             space_build_seconds=args.space_build_seconds,
+            run_spaces=args.run_spaces,
         )
     except (ValueError, OSError, HubError) as exc:
         print(f"error: {exc}", file=sys.stderr)

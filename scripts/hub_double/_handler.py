@@ -90,6 +90,8 @@ class HubConfig:
     faults: FaultPlan | None = None
     log_file: Path | None = None
     space_build_seconds: float = 0.0
+    # Runs each Space's committed app for real (`_runner.SpaceRunner`); None: a simulated runtime.
+    space_runner: Any = None
     page_size: int = 1000
     # In-memory copy of the request log, for tests; a long-running `serve` turns it off.
     keep_requests: bool = True
@@ -414,7 +416,7 @@ class BaseHandler(BaseHTTPRequestHandler):
             record = storage.repo("space", f"{ns}/{name}")
             change(record)
             if rebuild:
-                spaces.start_build(storage, record)
+                spaces.start_build(storage, record, runner=self.config.space_runner)
             storage.save_repo(record)
         return record
 
@@ -422,7 +424,9 @@ class BaseHandler(BaseHTTPRequestHandler):
         self._update_space(*record.id.split("/"), lambda r: None, rebuild=True)
 
     def _runtime(self, record: RepoRecord) -> dict[str, Any]:
-        return spaces.runtime(self.config.storage, record, build_seconds=self.config.space_build_seconds)
+        return spaces.runtime(
+            self.config.storage, record, build_seconds=self.config.space_build_seconds, runner=self.config.space_runner
+        )
 
 
 class _LimitedBody(io.RawIOBase):

@@ -17,6 +17,7 @@ from typing import Any
 from . import _spaces as spaces
 from ._errors import EntryNotFoundError, HubError
 from ._faults import FaultPlan
+from ._runner import SpaceRunner
 from ._server import Account, HubConfig, LocalHubServer
 from ._storage import (
     REPO_TYPES,
@@ -84,6 +85,10 @@ class LocalHub:
         log_file: Append one JSON line per request to this file.
         faults: Requests to fail on purpose (see `FaultPlan`).
         space_build_seconds: How long a simulated Space build stays in BUILDING.
+        run_spaces: Run each Space's committed app for real (`python app.py` in a folder of the
+            commit, own port and `HF_HOME`, this Hub as `HF_ENDPOINT`): its runtime reports
+            APP_STARTING, RUNNING (with the app's URL as `host`) or RUNTIME_ERROR with its log.
+        space_environment: Extra environment variables every running Space gets.
         page_size: Entries per page of tree and commit listings.
 
     Example:
@@ -104,6 +109,8 @@ class LocalHub:
         log_file: str | Path | None = None,
         faults: FaultPlan | None = None,
         space_build_seconds: float = 0.0,
+        run_spaces: bool = False,
+        space_environment: Mapping[str, str] | None = None,
         page_size: int = 1000,
     ) -> None:
         if lfs_mode not in ("auto", "regular"):
@@ -123,6 +130,8 @@ class LocalHub:
             space_build_seconds=space_build_seconds,
             page_size=page_size,
         )
+        if run_spaces:
+            self.run_spaces(environment=space_environment or {})
         self._port = port
         self._server: LocalHubServer | None = None
         self._thread: threading.Thread | None = None
@@ -136,8 +145,23 @@ class LocalHub:
         self._thread.start()
         return self
 
+    def run_spaces(self, *, environment: Mapping[str, str] | None = None) -> SpaceRunner:
+        """Run Spaces' apps for real from now on (see `run_spaces` of the constructor)."""
+        if self.config.space_runner is None:
+            self.config.space_runner = SpaceRunner(
+                self.root / "space-runs", hub_url=lambda: self.url, environment=environment or {}
+            )
+        return self.config.space_runner
+
+    def stop_running_spaces(self) -> None:
+        """Stop every running Space's app and go back to a simulated runtime."""
+        runner, self.config.space_runner = self.config.space_runner, None
+        if runner is not None:
+            runner.stop_all()
+
     def stop(self) -> None:
-        """Stop serving and remove a temporary root."""
+        """Stop serving (and every running Space) and remove a temporary root."""
+        self.stop_running_spaces()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -299,7 +323,7 @@ class LocalHub:
                     raise ValueError(f"tag {tag} of {repo_id} already points at {existing['target']}")
             if repo_type == "space" and result.created:
                 record = storage.repo(repo_type, repo_id)
-                spaces.start_build(storage, record)
+                spaces.start_build(storage, record, runner=self.config.space_runner)
                 storage.save_repo(record)
         return result.commit.id
 

@@ -300,11 +300,13 @@ class RepoRoutes(BaseHandler):
         elif record.type == "dataset":
             info["description"] = None
         else:
+            runtime = self._runtime(record)
             info.update(
                 sdk=record.space.get("sdk"),
                 subdomain=record.id.replace("/", "-").replace("_", "-").lower(),
-                host=f"{self.base_url}/spaces/{record.id}",
-                runtime=self._runtime(record),
+                # Where the app answers: a Space the double runs for real, else a page of the double.
+                host=runtime.get("host") or f"{self.base_url}/spaces/{record.id}",
+                runtime=runtime,
                 models=card.get("models"),
                 datasets=card.get("datasets"),
             )

@@ -47,6 +47,8 @@ class SpaceRoutes(BaseHandler):
         self._writable_repo("space", ns, name, "manage this Space")
         body = self._json_body()
         key, secret = secret_key(body), secret_record(body)
+        if self.config.space_runner is not None:  # a running Space gets the value, in memory only
+            self.config.space_runner.remember_secret(f"{ns}/{name}", key, str(body.get("value", "")))
         self._update_space(ns, name, lambda r: r.space.setdefault("secrets", {}).__setitem__(key, secret), rebuild=True)
         self._send_json(200, {})
 
@@ -129,7 +131,10 @@ class SpaceRoutes(BaseHandler):
     @route("GET", rf"/api/spaces/{REPO}/logs/(?P<kind>build|run)")
     def logs(self, ns: str, name: str, kind: str) -> None:
         record, _ = self._writable_repo("space", ns, name, "read the logs of this Space")
-        lines = spaces.log_lines(self.config.storage, record, kind, build_seconds=self.config.space_build_seconds)
+        lines = spaces.log_lines(
+            self.config.storage, record, kind, build_seconds=self.config.space_build_seconds,
+            runner=self.config.space_runner,
+        )  # fmt: skip
         body = "".join(f"data: {json.dumps({'data': line, 'timestamp': now_iso()})}\n\n" for line in lines)
         self._send(200, body.encode(), "text/event-stream")
 

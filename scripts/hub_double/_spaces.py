@@ -28,8 +28,9 @@ STAGES = (
 )  # fmt: skip
 
 
-def start_build(storage: Storage, record: RepoRecord) -> None:
-    """Start a new build of the head of `main` (mutates `record`; the caller saves it)."""
+def start_build(storage: Storage, record: RepoRecord, *, runner: Any = None) -> None:
+    """Start a new build of the head of `main` (mutates `record`; the caller saves it); with a
+    `runner`, a Gradio Space's app starts for real."""
     head = storage.resolve(record, "main")
     sdk = storage.card(record, head).get("sdk")
     if sdk in cards.SPACE_SDKS:
@@ -37,6 +38,14 @@ def start_build(storage: Storage, record: RepoRecord) -> None:
     previous = record.space.get("build") or {}
     record.space["paused"] = False
     record.space["build"] = {"started": time.time(), "commit": head.id, "number": previous.get("number", 0) + 1}
+    if runner is not None:
+        app = app_file(storage, record, head)
+        if record.space.get("sdk") == "gradio" and app in head.tree:
+            files = {path: storage.read_file(record, entry) for path, entry in head.tree.items()}
+            variables = {k: str(v.get("value", "")) for k, v in (record.space.get("variables") or {}).items()}
+            runner.start(record.id, head.id, files, app_file=app, variables=variables)
+        else:
+            runner.stop(record.id)
 
 
 def app_file(storage: Storage, record: RepoRecord, commit: Commit) -> str:
@@ -50,8 +59,9 @@ def app_file(storage: Storage, record: RepoRecord, commit: Commit) -> str:
     return declared if isinstance(declared, str) else "app.py"
 
 
-def runtime(storage: Storage, record: RepoRecord, *, build_seconds: float) -> dict[str, Any]:
-    """The `/runtime` JSON of a Space now."""
+def runtime(storage: Storage, record: RepoRecord, *, build_seconds: float, runner: Any = None) -> dict[str, Any]:
+    """The `/runtime` JSON of a Space now (with a `runner`: of its running app, and its URL as
+    `host`)."""
     space = record.space
     build = space.get("build") or {}
     script = space.get("script") or {}
@@ -67,6 +77,11 @@ def runtime(storage: Storage, record: RepoRecord, *, build_seconds: float) -> di
     else:
         stage = script.get("stage", "RUNNING")
         error = script.get("error")
+    run = runner.run_of(record.id, build.get("commit")) if runner is not None and stage == "RUNNING" else None
+    if run is not None:
+        stage = run.stage()
+        if stage == "RUNTIME_ERROR":
+            error = next((line.strip() for line in reversed(run.lines()) if line.strip()), "the app exited")
     running = stage in RUNNING_STAGES
     payload: dict[str, Any] = {
         "stage": stage,
@@ -80,12 +95,20 @@ def runtime(storage: Storage, record: RepoRecord, *, build_seconds: float) -> di
     }
     if error:
         payload["errorMessage"] = error
+    if run is not None and stage in RUNNING_STAGES:
+        payload["host"] = run.url
     return payload
 
 
-def log_lines(storage: Storage, record: RepoRecord, kind: str, *, build_seconds: float) -> list[str]:
-    """The build or run log of the current build, one string per line."""
-    stage = runtime(storage, record, build_seconds=build_seconds)["stage"]
+def log_lines(
+    storage: Storage, record: RepoRecord, kind: str, *, build_seconds: float, runner: Any = None
+) -> list[str]:
+    """The build or run log of the current build, one string per line (a running app's own output)."""
+    stage = runtime(storage, record, build_seconds=build_seconds, runner=runner)["stage"]
+    build = record.space.get("build") or {}
+    run = runner.run_of(record.id, build.get("commit")) if runner is not None and kind == "run" else None
+    if run is not None:
+        return run.lines()
     script = record.space.get("script") or {}
     build = record.space.get("build") or {}
     if kind == "build":
