@@ -40,9 +40,15 @@ import httpx2
 
 from scripts._deploy.apply import apply_plan
 from scripts._deploy.bundle import Suite, forget_caches, stage
-from scripts._deploy.errors import DeployError, DeployInterruptedError, RefusedError, SpaceStartError
+from scripts._deploy.errors import (
+    DeployError,
+    DeployInterruptedError,
+    RefusedError,
+    SmokeFailedError,
+    SpaceStartError,
+)
 from scripts._deploy.pins import PinChecker
-from scripts._deploy.plan import TAG_NOTE, Plan, plan_deploy, plan_rollback
+from scripts._deploy.plan import PASSED_PREFIX, TAG_NOTE, Plan, last_passed_deploy, plan_deploy, plan_rollback
 from scripts._deploy.smoke import SmokeResult, call_inputs, run_smoke
 from scripts._deploy.wait import wait_until_running
 from scripts.hub_client import HubRequestError, hub_failure, retrying_requests, tag_commit
@@ -52,6 +58,7 @@ __all__ = [
     "DeployInterruptedError",
     "HubRequestError",
     "RefusedError",
+    "SmokeFailedError",
     "SmokeResult",
     "SpaceResult",
     "Suite",
@@ -65,8 +72,6 @@ __all__ = [
 ]
 
 WAIT_TIMEOUT = 900.0
-# A deploy that passed its smoke tests gets this tag beside its deploy tag.
-PASSED_PREFIX = "passed-"
 # After Ctrl-C, how long the workers get to stop at their next step before the table is printed.
 STOP_GRACE = 1.5
 _NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
@@ -93,6 +98,7 @@ class SpaceResult:
         log_tail: The end of the Space's log when it failed to build or start.
         smoke: How each smoke call went (after `--wait`, for a demo that declares them).
         passed_tag: The tag marking this deploy as one that passed its smoke tests.
+        rolled_back_to: The deploy tag restored after this deploy failed (`--rollback-on-failure`).
         step: What the deploy of this Space was doing last.
         finished: Whether its deploy ended (False: interrupted before it could).
     """
@@ -109,6 +115,7 @@ class SpaceResult:
     log_tail: list[str] = field(default_factory=list)
     smoke: list[SmokeResult] = field(default_factory=list)
     passed_tag: str | None = None
+    rolled_back_to: str | None = None
     step: str = "waiting for a worker"
     finished: bool = False
 
@@ -142,6 +149,7 @@ def deploy(
     private: bool = False,
     wait: bool = False,
     rollback: str | None = None,
+    rollback_on_failure: bool = False,
     hardware: str | None = None,
     sync_secrets: bool = False,
     wait_timeout: float = WAIT_TIMEOUT,
@@ -166,6 +174,9 @@ def deploy(
         private: Create new Spaces private, and make existing ones private.
         wait: Wait until each Space runs the deployed commit.
         rollback: Restore each Space to the files of this deploy tag (one new commit).
+        rollback_on_failure: With `wait`: a Space that fails to start or fails a smoke test is
+            restored to its newest deploy that passed its smoke tests (one commit), which is
+            waited for and smoke-tested too.
         hardware: Hardware for every Space, instead of what each demo declares.
         sync_secrets: Set the declared secrets even when nothing else changes.
         wait_timeout: Seconds to wait for a Space to run.
@@ -206,6 +217,8 @@ def deploy(
     except SuiteError as exc:
         raise DeployError(str(exc)) from None
     chosen = _choose(sources, names)
+    if rollback_on_failure and not wait:
+        raise DeployError("--rollback-on-failure needs --wait: a failure is seen only by waiting for the Space")
     token = token or get_token()
     if not token and not dry_run:
         raise DeployError("no Hub token: set HF_TOKEN (a write token) or run 'hf auth login'")
@@ -222,6 +235,7 @@ def deploy(
         private=private,
         wait=wait,
         rollback=rollback,
+        rollback_on_failure=rollback_on_failure,
         hardware=hardware,
         sync_secrets=sync_secrets,
         wait_timeout=wait_timeout,
@@ -352,6 +366,7 @@ class _Job:
     private: bool
     wait: bool
     rollback: str | None
+    rollback_on_failure: bool
     hardware: str | None
     sync_secrets: bool
     wait_timeout: float
@@ -408,17 +423,12 @@ class _Job:
             else:
                 self._apply(space, plan, result, say)
                 if self.wait:
-                    say("waiting for the Space to run")
-                    result.stage = wait_until_running(
-                        self.api,
-                        repo_id,
-                        commit=result.commit,
-                        timeout=self.wait_timeout,
-                        poll=self.poll,
-                        progress=tell,
-                        sleep=self.sleep,
-                    )
-                    self._smoke_test(space, result, say)
+                    try:
+                        self._prove(space, result, say, tell)
+                    except (SpaceStartError, SmokeFailedError) as failure:
+                        if not self.rollback_on_failure:
+                            raise
+                        self._roll_back_after(failure, space, result, say, tell)
         except DeployInterruptedError:
             result.status, result.error = "interrupted", _interrupted(result)
         except RefusedError as exc:
@@ -436,6 +446,47 @@ class _Job:
         self.on_done(result)
         return result
 
+    def _prove(
+        self, space: SpaceSource, result: SpaceResult, say: Callable[[str], None], tell: Callable[[str], None]
+    ) -> None:
+        """Wait until the Space runs the deployed commit, then smoke-test it."""
+        say("waiting for the Space to run")
+        result.stage = wait_until_running(
+            self.api, result.repo_id, commit=result.commit, timeout=self.wait_timeout, poll=self.poll,
+            progress=tell, sleep=self.sleep,
+        )  # fmt: skip
+        self._smoke_test(space, result, say)
+
+    def _roll_back_after(
+        self,
+        failure: SpaceStartError | SmokeFailedError,
+        space: SpaceSource,
+        result: SpaceResult,
+        say: Callable[[str], None],
+        tell: Callable[[str], None],
+    ) -> None:
+        """Restore the newest deploy that passed its smoke tests, in one commit; wait and smoke-test it."""
+        if isinstance(failure, SpaceStartError):
+            result.stage, result.log_tail = failure.stage, failure.log_tail
+        target = last_passed_deploy(self.api, result.repo_id, besides=result.commit)
+        if target is None:
+            raise DeployError(f"{failure}; no earlier deploy of it passed its smoke tests, so nothing was rolled back")
+        say(f"rolling back to {target}")
+        plan = plan_rollback(self.api, space, result.repo_id, target, forbidden=self._forbidden)
+        applied = apply_plan(
+            self.api, plan, message=f"Roll back {space.name} to {target} (automatic: the deploy failed)",
+            description=f"Restores the files of tag {target}: {failure} (scripts/deploy.py --rollback-on-failure); "
+            + TAG_NOTE.format(tag=self.tag),
+            tag=self.tag, rollback=True, progress=say,
+        )  # fmt: skip
+        result.commit, result.tag, result.rolled_back_to = applied.commit, applied.tag, target
+        result.smoke, result.passed_tag = [], None
+        try:
+            self._prove(space, result, say, tell)
+        except (SpaceStartError, SmokeFailedError) as second:
+            raise DeployError(f"{failure}; rolled back to {target}, which failed too: {second}") from None
+        raise DeployError(f"{failure}; rolled back to {target}, which runs and passes its smoke tests")
+
     def _smoke_test(self, space: SpaceSource, result: SpaceResult, say: Callable[[str], None]) -> None:
         """Make the demo's smoke calls against the running Space; a deploy that passes them gets a
         `passed-<deploy tag>` tag (what `--rollback-on-failure` may return to)."""
@@ -452,7 +503,7 @@ class _Job:
         failed = [r for r in result.smoke if not r.ok]
         if failed:
             more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-            raise DeployError(f"smoke test {failed[0].api} failed: {failed[0].detail}{more}")
+            raise SmokeFailedError(f"smoke test {failed[0].api} failed: {failed[0].detail}{more}")
         if result.tag and result.commit:
             result.passed_tag = tag_commit(
                 self.api, result.repo_id, f"{PASSED_PREFIX}{result.tag}", repo_type="space", revision=result.commit,
@@ -535,6 +586,8 @@ def summary_table(results: Sequence[SpaceResult]) -> str:
     rows = [("Space", "URL", "Commit", "Status")]
     for r in results:
         status = r.status + (f", {r.stage}" if r.stage else "")
+        if r.rolled_back_to:
+            status += f", rolled back to {r.rolled_back_to}"
         if r.smoke:
             status += f", smoke {sum(s.ok for s in r.smoke)}/{len(r.smoke)}"
         rows.append((r.repo_id, r.url, (r.commit or "-")[:7], status))
@@ -564,6 +617,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--wait", action="store_true", help="wait until every Space runs the deployed commit")
     parser.add_argument("--wait-timeout", type=float, default=WAIT_TIMEOUT, help="seconds to wait (default 900)")
     parser.add_argument("--rollback", metavar="TAG", help="restore the files of this deploy tag, in one new commit")
+    parser.add_argument("--rollback-on-failure", action="store_true",
+                        help="with --wait: restore the newest deploy that passed its smoke tests when one fails")  # fmt: skip
     parser.add_argument("--hardware", choices=space_hardware(), metavar="FLAVOR", help="hardware for every Space")
     parser.add_argument("--sync-secrets", action="store_true", help="set declared secrets even when nothing changed")
     return parser
@@ -599,6 +654,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             wait=args.wait,
             wait_timeout=args.wait_timeout,
             rollback=args.rollback,
+            rollback_on_failure=args.rollback_on_failure,
             hardware=args.hardware,
             sync_secrets=args.sync_secrets,
             progress=progress,

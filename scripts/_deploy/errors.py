@@ -26,6 +26,11 @@ class SpaceStartError(DeployError):
         self.log_tail = list(log_tail or [])
 
 
+class SmokeFailedError(DeployError):
+    """The Space runs the deployed commit but a smoke call of its demo got no sound answer (the
+    message names the call and what was wrong)."""
+
+
 class DeployInterruptedError(DeployError):
     """The deploy was interrupted (Ctrl-C). Each Space is either fully committed or untouched;
     `results` says how far each one got."""

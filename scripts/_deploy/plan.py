@@ -31,6 +31,8 @@ from scripts.hub_client import (
 # Every deploy commit names the tag it is to get, so that a run that stopped before tagging (or
 # before its settings were applied) is recognised and completed by the next one.
 TAG_NOTE = "tagged {tag}."
+# A deploy that passed its smoke tests gets this tag beside its deploy tag: the rollback targets.
+PASSED_PREFIX = "passed-"
 _TAG_NOTE = re.compile(r"\btagged (deploy-[A-Za-z0-9._-]+?)\.(?:\s|$)")
 
 
@@ -262,3 +264,26 @@ def unfinished_tag(api: Any, remote: Remote) -> str | None:
         raise hub_failure(exc, f"reading the history of {repo_id}") from None
     found = _TAG_NOTE.search(head.message or "")
     return found.group(1) if found else None
+
+
+def last_passed_deploy(api: Any, repo_id: str, *, besides: str | None) -> str | None:
+    """The deploy tag of the newest commit of the Space (other than `besides`) whose deploy passed
+    its smoke tests (it has a `passed-<deploy tag>` tag); None when there is none.
+
+    Raises:
+        HubRequestError: the Hub failed.
+    """
+    from huggingface_hub.errors import HfHubHTTPError
+
+    passed = {
+        commit: tag.removeprefix(PASSED_PREFIX)
+        for tag, commit in tags_of(api, repo_id, repo_type="space").items()
+        if tag.startswith(PASSED_PREFIX)
+    }
+    if not passed:
+        return None
+    try:
+        history = api.list_repo_commits(repo_id, repo_type="space")
+    except HfHubHTTPError as exc:
+        raise hub_failure(exc, f"reading the history of {repo_id}") from None
+    return next((passed[c.commit_id] for c in history if c.commit_id in passed and c.commit_id != besides), None)

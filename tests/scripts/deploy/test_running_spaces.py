@@ -4,6 +4,7 @@ its runtime says APP_STARTING, RUNNING (with the app's URL) or RUNTIME_ERROR wit
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from shared.catalog import SmokeCall
 
@@ -83,3 +84,50 @@ def test_after_wait_the_smoke_calls_run_against_the_space_and_a_pass_is_tagged(r
     assert [t.name for t in hf_api.list_repo_refs(failed.repo_id, repo_type="space").tags] == [failed.tag]
     table = summary_table([passed, failed]).splitlines()
     assert table[1].endswith("created, RUNNING, smoke 1/1") and table[2].endswith("failed, RUNNING, smoke 0/1")
+
+
+def test_a_deploy_that_fails_its_smoke_test_is_rolled_back_to_the_last_that_passed(running_spaces, hub_token, suite,
+                                                                                  make_demo, hf_api, tmp_path):  # fmt: skip
+    from tests.scripts.deploy.conftest import APP
+
+    name = make_demo(settings=SMOKE % "hello")
+    [good] = deploy([name], namespace=NS, token=hub_token, suite=suite, wait=True, wait_timeout=180, poll=0.2)
+    assert good.passed_tag == f"passed-{good.tag}"
+    make_demo(name, app=APP.replace("return text", 'return ""'), settings=SMOKE % "hello")  # a broken change
+
+    [result] = deploy([name], namespace=NS, token=hub_token, suite=suite, wait=True, wait_timeout=180, poll=0.2,
+                      rollback_on_failure=True)  # fmt: skip
+
+    assert result.status == "failed" and result.rolled_back_to == good.tag
+    assert result.error == (
+        "smoke test /echo failed: output 1: expected text, got ''; "
+        f"rolled back to {good.tag}, which runs and passes its smoke tests"
+    )
+    assert (result.stage, [r.detail for r in result.smoke]) == ("RUNNING", ["ok"])
+    history = hf_api.list_repo_commits(result.repo_id, repo_type="space")
+    assert history[0].commit_id == result.commit and history[0].title.startswith(f"Roll back {name} to {good.tag}")
+
+    def app_at(commit: str) -> str:
+        return Path(hf_api.hf_hub_download(result.repo_id, "app.py", repo_type="space", revision=commit)).read_text()
+
+    assert app_at(result.commit) == app_at(good.commit)
+    host = hf_api.space_info(result.repo_id).host
+    [answer] = run_smoke(host, [ECHO], folder=tmp_path)
+    assert answer.detail == "ok"  # the Space answers again, from the restored files
+
+
+def test_with_nothing_that_passed_before_a_failure_is_not_rolled_back(running_spaces, hub_token, suite, make_demo):
+    name = make_demo(settings=SMOKE % "bye")
+
+    [result] = deploy([name], namespace=NS, token=hub_token, suite=suite, wait=True, wait_timeout=180, poll=0.2,
+                      rollback_on_failure=True)  # fmt: skip
+
+    assert result.status == "failed" and result.rolled_back_to is None
+    assert result.error.endswith("; no earlier deploy of it passed its smoke tests, so nothing was rolled back")
+
+
+def test_rollback_on_failure_needs_wait(hub_token, suite, make_demo):
+    from scripts.deploy import DeployError
+
+    with pytest.raises(DeployError, match="--rollback-on-failure needs --wait"):
+        deploy([make_demo()], namespace=NS, token=hub_token, suite=suite, rollback_on_failure=True)
