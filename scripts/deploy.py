@@ -473,14 +473,8 @@ class _Job:
             raise DeployError(f"{failure}; no earlier deploy of it passed its smoke tests, so nothing was rolled back")
         say(f"rolling back to {target}")
         plan = plan_rollback(self.api, space, result.repo_id, target, forbidden=self._forbidden)
-        applied = apply_plan(
-            self.api, plan, message=f"Roll back {space.name} to {target} (automatic: the deploy failed)",
-            description=f"Restores the files of tag {target}: {failure} (scripts/deploy.py --rollback-on-failure); "
-            + TAG_NOTE.format(tag=self.tag),
-            tag=self.tag, rollback=True, progress=say,
-        )  # fmt: skip
-        result.commit, result.tag, result.rolled_back_to = applied.commit, applied.tag, target
-        result.smoke, result.passed_tag = [], None
+        self._apply(space, plan, result, say, rollback_to=target, because=str(failure))
+        result.rolled_back_to, result.smoke, result.passed_tag = target, [], None
         try:
             self._prove(space, result, say, tell)
         except (SpaceStartError, SmokeFailedError) as second:
@@ -542,10 +536,27 @@ class _Job:
     def _forbidden(self) -> list[str]:
         return [self.token] if self.token else []
 
-    def _apply(self, space: SpaceSource, plan: Plan, result: SpaceResult, say: Callable[[str], None]) -> None:
-        if self.rollback:
-            message = f"Roll back {space.name} to {self.rollback}"
-            description = f"Restores the files of tag {self.rollback} (scripts/deploy.py --rollback); "
+    def _apply(
+        self,
+        space: SpaceSource,
+        plan: Plan,
+        result: SpaceResult,
+        say: Callable[[str], None],
+        *,
+        rollback_to: str | None = None,
+        because: str = "",
+    ) -> None:
+        """Write the plan: a deploy, `--rollback`, or (`rollback_to`) the automatic rollback of a
+        deploy that failed `because`."""
+        target = rollback_to or self.rollback
+        if rollback_to:
+            message = f"Roll back {space.name} to {rollback_to} (automatic: the deploy failed)"
+            description = (
+                f"Restores the files of tag {rollback_to}: {because} (scripts/deploy.py --rollback-on-failure); "
+            )
+        elif target:
+            message = f"Roll back {space.name} to {target}"
+            description = f"Restores the files of tag {target} (scripts/deploy.py --rollback); "
         else:
             message = f"Deploy {space.name} from {self.source.describe()}"
             description = (
@@ -554,12 +565,12 @@ class _Job:
                 + "; "
             )
         description += TAG_NOTE.format(tag=self.tag)
-        if not self.rollback and plan.writes:
+        if not target and plan.writes:
             say(f"making sure the feedback dataset {self.feedback_repo} exists")
             self._make_feedback_dataset()
         applied = apply_plan(
             self.api, plan, message=message, description=description, tag=self.tag,
-            rollback=bool(self.rollback), progress=say, committed=lambda commit: setattr(result, "commit", commit),
+            rollback=bool(target), progress=say, committed=lambda commit: setattr(result, "commit", commit),
         )  # fmt: skip
         result.commit, result.tag, result.status = applied.commit, applied.tag, applied.status
 

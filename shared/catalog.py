@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,19 +68,22 @@ class SmokeCall:
     def files(self) -> list[str]:
         """The demo-folder files the inputs name."""
         found: list[str] = []
-
-        def walk(value: Any) -> None:
-            if isinstance(value, dict) and set(value) == {"file"}:
-                found.append(value["file"])
-            elif isinstance(value, dict):
-                for item in value.values():
-                    walk(item)
-            elif isinstance(value, list | tuple):
-                for item in value:
-                    walk(item)
-
-        walk(self.inputs)
+        self.inputs_with_files(found.append)
         return found
+
+    def inputs_with_files(self, open_file: Callable[[str], Any]) -> list[Any]:
+        """The inputs, each `{"file": path}` in them replaced by `open_file(path)`."""
+
+        def walk(value: Any) -> Any:
+            if isinstance(value, dict) and set(value) == {"file"}:
+                return open_file(value["file"])
+            if isinstance(value, dict):
+                return {key: walk(item) for key, item in value.items()}
+            if isinstance(value, list | tuple):
+                return [walk(item) for item in value]
+            return value
+
+        return walk(list(self.inputs))
 
 
 @dataclass(frozen=True)

@@ -105,10 +105,6 @@ def summary(value: Any, *, keep_bytes: bool = False) -> str:
 def summarised(value: Any, *, keep_bytes: bool = False) -> Any:
     """What `summary` writes, before it becomes JSON: small enough to hold until a verdict comes
     (summarising it again changes nothing)."""
-    return _summarised(value, keep_bytes)
-
-
-def _summarised(value: Any, keep_bytes: bool) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, str):
@@ -122,9 +118,9 @@ def _summarised(value: Any, keep_bytes: bool) -> Any:
     if isinstance(value, bytes | bytearray):
         return _digest(bytes(value), kind="bytes", keep_bytes=keep_bytes)
     if isinstance(value, Mapping):
-        return {str(k): _summarised(v, keep_bytes) for k, v in list(value.items())[:32]}
+        return {str(k): summarised(v, keep_bytes=keep_bytes) for k, v in list(value.items())[:32]}
     if isinstance(value, Sequence):
-        return [_summarised(v, keep_bytes) for v in list(value)[:32]]
+        return [summarised(v, keep_bytes=keep_bytes) for v in list(value)[:32]]
     if hasattr(value, "tobytes"):  # numpy arrays and PIL images: their pixels, hashed
         raw = value.tobytes()
         described = _digest(raw, kind=type(value).__name__, keep_bytes=False)

@@ -119,19 +119,9 @@ def judge(check: dict[str, Any], value: Any) -> str:
 def call_inputs(call: SmokeCall, folder: Path) -> list[Any]:
     """The call's inputs as `gradio_client` takes them: every `{"file": path}` a file of `folder`
     to upload."""
-    return _with_files(list(call.inputs), Path(folder))
-
-
-def _with_files(value: Any, folder: Path) -> Any:
     from gradio_client import handle_file
 
-    if isinstance(value, dict) and set(value) == {"file"}:
-        return handle_file(str(folder / value["file"]))
-    if isinstance(value, dict):
-        return {k: _with_files(v, folder) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_with_files(v, folder) for v in value]
-    return value
+    return call.inputs_with_files(lambda path: handle_file(str(Path(folder) / path)))
 
 
 def _shown(value: Any) -> str:

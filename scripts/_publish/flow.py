@@ -6,6 +6,7 @@ Identical content makes no commit and no tag; a tag is never moved; `dry_run` on
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 from collections.abc import Callable, Iterable
@@ -138,6 +139,7 @@ def _publish(name: str, files: dict[str, bytes], summary: str, *, api: Any, repo
     changes = diff(files, remote)
     tags = tags_of(api, repo_id, repo_type=repo_type) if remote.exists else {}
 
+    @functools.cache  # one read per commit: the pinned revision is asked about twice for a candidate
     def holds_the_build(commit: str) -> bool:
         if commit == remote.head:
             return not changes
@@ -187,9 +189,9 @@ def _publish(name: str, files: dict[str, bytes], summary: str, *, api: Any, repo
 
 def _commits_of(pinned: Any, repo_id: str) -> list[str]:
     """The commits of `repo_id` the registry entry pins (its revision, its candidate)."""
-    pins = [f"{pinned.repo_id}@{pinned.revision}"] if pinned.published else []
-    pins += [pinned.candidate] if pinned.candidate else []
-    return [pin.split("@")[1] for pin in pins if pin.split("@")[0] == repo_id]
+    pins = [pinned] if pinned.published else []
+    pins += [pinned.as_candidate()] if pinned.candidate else []
+    return [p.revision for p in pins if p.repo_id == repo_id]
 
 
 def _newest_first(tag_and_commit: tuple[str, str]) -> tuple[int, ...]:

@@ -25,7 +25,8 @@ Public surface (every `_module` is private):
 from ._errors import EntryNotFoundError, HubError
 from ._faults import DROP, FAULT_STATUSES, FaultPlan, parse_kinds
 from ._handler import MAX_COMMIT_BODY, MAX_DRAINED_BODY, MAX_JSON_BODY, Account
-from ._hub import DEFAULT_PORT, DEFAULT_USER, LocalHub, RequestLog, free_port
+from ._hub import DEFAULT_PORT, DEFAULT_USER, LocalHub, RequestLog
+from ._server import free_port
 from ._storage import REPO_TYPES
 
 FAULT_KINDS = (*FAULT_STATUSES, DROP)

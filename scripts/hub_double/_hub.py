@@ -7,7 +7,6 @@ import contextlib
 import hashlib
 import io
 import secrets
-import socket
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -33,13 +32,6 @@ from ._storage import (
 
 DEFAULT_PORT = 8765
 DEFAULT_USER = "local-user"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now (for a server that must know its port up front)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RequestLog:

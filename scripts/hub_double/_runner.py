@@ -16,9 +16,12 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from ._server import free_port
 
 # How long an app may take to answer on its port before its Space counts as failed to start.
 START_SECONDS = 300.0
@@ -32,7 +35,6 @@ class _Run:
     process: subprocess.Popen
     log: Path
     answered: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
@@ -87,7 +89,7 @@ class SpaceRunner:
             target = app_dir / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-        port = _free_port()
+        port = free_port()
         with self._lock:
             secrets = dict(self._secrets.get(space, {}))
         env = {
@@ -142,8 +144,6 @@ class SpaceRunner:
 
 def _watch(run: _Run) -> None:
     """Mark the run as answering once its port accepts a connection (or give up when it exits)."""
-    import time
-
     deadline = time.monotonic() + START_SECONDS
     while run.process.poll() is None and time.monotonic() < deadline:
         try:
@@ -152,9 +152,3 @@ def _watch(run: _Run) -> None:
                 return
         except OSError:
             time.sleep(0.2)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

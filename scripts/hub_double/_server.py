@@ -6,6 +6,7 @@ use (see the project's hub-protocol notes). It knows nothing about the demo suit
 
 from __future__ import annotations
 
+import socket
 from http.server import ThreadingHTTPServer
 
 from ._handler import Account, HubConfig
@@ -13,6 +14,13 @@ from ._routes_discussions import DiscussionRoutes
 from ._routes_files import FileRoutes
 from ._routes_repos import RepoRoutes
 from ._routes_spaces import SpaceRoutes
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (for a server that must know its port up front)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class RequestHandler(RepoRoutes, FileRoutes, DiscussionRoutes, SpaceRoutes):
@@ -35,4 +43,4 @@ class LocalHubServer(ThreadingHTTPServer):
         return f"http://{host}:{port}"
 
 
-__all__ = ["Account", "HubConfig", "LocalHubServer", "RequestHandler"]
+__all__ = ["Account", "HubConfig", "LocalHubServer", "RequestHandler", "free_port"]

@@ -104,13 +104,12 @@ def log_lines(
     storage: Storage, record: RepoRecord, kind: str, *, build_seconds: float, runner: Any = None
 ) -> list[str]:
     """The build or run log of the current build, one string per line (a running app's own output)."""
-    stage = runtime(storage, record, build_seconds=build_seconds, runner=runner)["stage"]
     build = record.space.get("build") or {}
     run = runner.run_of(record.id, build.get("commit")) if runner is not None and kind == "run" else None
     if run is not None:
         return run.lines()
+    stage = runtime(storage, record, build_seconds=build_seconds, runner=runner)["stage"]
     script = record.space.get("script") or {}
-    build = record.space.get("build") or {}
     if kind == "build":
         lines = [
             f"===== Build #{build.get('number', 0)} of {record.id} at {build.get('commit')} =====\n",
