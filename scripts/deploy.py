@@ -4,19 +4,26 @@
     python scripts/deploy.py sentiment --namespace my-org --dry-run    what would change, nothing written
     python scripts/deploy.py --namespace my-org --wait             and wait until each Space runs
     python scripts/deploy.py sentiment --namespace my-org --rollback deploy-20261123T101500Z-5702f2a
+    python scripts/deploy.py --namespace my-org --preview pr-42 --wait   the demos a change touches
+    python scripts/deploy.py --namespace my-org --delete-preview pr-42
+    python scripts/deploy.py --namespace my-org --prune-previews --keep pr-40 pr-42 --older-than 7d
 
 Each Space gets its demo folder, a copy of `shared/`, a pinned `requirements.txt` and a README
 whose front matter is completed from the registry (models, datasets, `preload_from_hub` at the
 pinned commits). The bundle is checked before anything is written: refs pinned and published,
 no secrets, sizes within the Space limits, front matter valid (locally, then on the Hub). The
 files go in one commit per Space (none when nothing changed), tagged `deploy-<utc>-<git sha>`.
+With `--wait` each Space is waited for and smoke-tested; a preview deploys only the demos whose
+bundle differs from their main Space, to Spaces of their own (`scripts/_deploy/preview.py`).
 Honours `HF_ENDPOINT` and `HF_TOKEN` (or the token saved by `hf auth login`); never prints it.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
+import html
 import os
 import queue
 import re
@@ -49,24 +56,40 @@ from scripts._deploy.errors import (
 )
 from scripts._deploy.pins import PinChecker
 from scripts._deploy.plan import PASSED_PREFIX, TAG_NOTE, Plan, last_passed_deploy, plan_deploy, plan_rollback
+from scripts._deploy.preview import (
+    PREVIEW_HARDWARE,
+    REPORT_MARKER,
+    Removal,
+    check_preview_name,
+    find_previews,
+    parse_age,
+    preview_of,
+    preview_space,
+    remove,
+    stale_previews,
+)
 from scripts._deploy.smoke import SmokeResult, call_inputs, run_smoke
 from scripts._deploy.wait import wait_until_running
-from scripts.hub_client import HubRequestError, hub_failure, retrying_requests, tag_commit
+from scripts.hub_client import HubRequestError, diff, hub_failure, read_remote, retrying_requests, tag_commit
 
 __all__ = [
     "DeployError",
     "DeployInterruptedError",
     "HubRequestError",
     "RefusedError",
+    "Removal",
     "SmokeFailedError",
     "SmokeResult",
     "SpaceResult",
     "Suite",
     "call_inputs",
+    "delete_preview",
     "deploy",
     "forget_caches",
     "format_plan",
     "main",
+    "markdown_report",
+    "prune_previews",
     "run_smoke",
     "summary_table",
 ]
@@ -89,7 +112,9 @@ class SpaceResult:
         url: Its page on the Hub.
         status: `created`, `updated`, `unchanged`, `rolled back`, `completed` (an earlier deploy had
             stopped after its commit: this run applied its settings and tagged it), `would create`,
-            `would update`, `refused`, `failed` or `interrupted`.
+            `would update`, `same as main` (a preview of a demo its change leaves as it is: no
+            preview Space; `, preview deleted` when an earlier one was removed), `refused`,
+            `failed` or `interrupted`.
         commit: The Space's commit after the deploy (the new one, or its head when unchanged).
         tag: The deploy tag, when a commit was made.
         plan: What was (or would be) done.
@@ -150,6 +175,7 @@ def deploy(
     wait: bool = False,
     rollback: str | None = None,
     rollback_on_failure: bool = False,
+    preview: str | None = None,
     hardware: str | None = None,
     sync_secrets: bool = False,
     wait_timeout: float = WAIT_TIMEOUT,
@@ -177,6 +203,9 @@ def deploy(
         rollback_on_failure: With `wait`: a Space that fails to start or fails a smoke test is
             restored to its newest deploy that passed its smoke tests (one commit), which is
             waited for and smoke-tested too.
+        preview: Deploy a preview of this name (e.g. `pr-42`): only the demos whose bundle differs
+            from what their main Space holds, each to `<namespace>/<demo>-preview-<name>` on
+            `cpu-basic` (an earlier preview of a demo that now equals main is deleted).
         hardware: Hardware for every Space, instead of what each demo declares.
         sync_secrets: Set the declared secrets even when nothing else changes.
         wait_timeout: Seconds to wait for a Space to run.
@@ -194,8 +223,8 @@ def deploy(
         One result per Space, in the order of `names` (or by name).
 
     Raises:
-        DeployError: bad arguments (unknown demo, bad namespace or hardware, no token), before
-            anything is read or written.
+        DeployError: bad arguments (unknown demo, bad namespace, hardware or preview name, no
+            token, options that do not go together), before anything is read or written.
         DeployInterruptedError: stopped by Ctrl-C or `cancel`, within `STOP_GRACE` seconds; its
             `results` say what happened to each Space.
 
@@ -219,6 +248,14 @@ def deploy(
     chosen = _choose(sources, names)
     if rollback_on_failure and not wait:
         raise DeployError("--rollback-on-failure needs --wait: a failure is seen only by waiting for the Space")
+    if preview is not None:
+        check_preview_name(preview)
+        clash = [flag for flag, on in (("--rollback", rollback), ("--rollback-on-failure", rollback_on_failure),
+                                        ("--hardware", hardware)) if on]  # fmt: skip
+        if clash:
+            raise DeployError(
+                f"--preview does not go with {', '.join(clash)}: a preview shows the change as it is, on {PREVIEW_HARDWARE}"
+            )
     token = token or get_token()
     if not token and not dry_run:
         raise DeployError("no Hub token: set HF_TOKEN (a write token) or run 'hf auth login'")
@@ -236,6 +273,7 @@ def deploy(
         wait=wait,
         rollback=rollback,
         rollback_on_failure=rollback_on_failure,
+        preview=preview,
         hardware=hardware,
         sync_secrets=sync_secrets,
         wait_timeout=wait_timeout,
@@ -253,10 +291,94 @@ def deploy(
         on_done=on_done or (lambda result: None),
         cancel=cancel or threading.Event(),
     )
-    results = [SpaceResult(s.name, f"{namespace}/{s.name}", space_url(api.endpoint, namespace, s.name)) for s in chosen]
+    space_names = {s.name: preview_space(s.name, preview) if preview else s.name for s in chosen}
+    results = [
+        SpaceResult(
+            s.name, f"{namespace}/{space_names[s.name]}", space_url(api.endpoint, namespace, space_names[s.name])
+        )
+        for s in chosen
+    ]
     with retrying_requests(sleep=job.sleep):
         _run_all(job, list(zip(chosen, results, strict=True)), workers=max(1, min(workers, len(chosen))))
     return results
+
+
+def delete_preview(name: str, *, namespace: str, dry_run: bool = False, token: str | None = None) -> list[Removal]:
+    """Delete every Space of preview `name` (what `deploy(preview=name)` made) in the namespace.
+
+    Only Spaces named `<demo>-preview-<name>` whose `SUITE_PREVIEW` variable says `name` are
+    deleted, checked again just before each deletion.
+
+    Args:
+        name: The preview (e.g. `pr-42`).
+        namespace: User or organisation that owns the Spaces.
+        dry_run: Only say what would be deleted.
+        token: Hub token (default: `HF_TOKEN` or the saved login); it must be able to read the
+            Spaces' variables.
+
+    Returns:
+        One removal per preview Space found (none: there is no such preview).
+
+    Raises:
+        DeployError: bad name or namespace, or no token.
+        HubRequestError: the Spaces could not be listed.
+    """
+    check_preview_name(name)
+    api = _previews_api(namespace, token)
+    with retrying_requests():
+        found = [p for p in find_previews(api, namespace) if p.name == name]
+        return remove(api, [Removal(p.repo_id, p.name, f"preview {name} deleted") for p in found], dry_run=dry_run)
+
+
+def prune_previews(
+    *,
+    namespace: str,
+    keep: Sequence[str] | None = None,
+    older_than: dt.timedelta | None = None,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+    token: str | None = None,
+) -> list[Removal]:
+    """Delete the preview Spaces whose pull request is closed, or that are stale.
+
+    Args:
+        namespace: User or organisation that owns the Spaces.
+        keep: The previews still wanted (those of the open pull requests): every other preview
+            goes. None: judge by age only.
+        older_than: Previews whose files last changed longer ago than this go too.
+        now: The time ages are measured from (default: now).
+        dry_run: Only say what would be deleted.
+        token: Hub token (default: `HF_TOKEN` or the saved login).
+
+    Returns:
+        One removal per preview Space that goes, with the reason.
+
+    Raises:
+        DeployError: neither `keep` nor `older_than` given, a bad name, or no token.
+        HubRequestError: the Spaces could not be listed.
+    """
+    if keep is None and older_than is None:
+        raise DeployError("say which previews go: --keep the open pull requests' previews, --older-than AGE, or both")
+    for name in keep or ():
+        check_preview_name(name)
+    api = _previews_api(namespace, token)
+    with retrying_requests():
+        removals = stale_previews(
+            find_previews(api, namespace), keep=keep, older_than=older_than,
+            now=now or dt.datetime.now(dt.timezone.utc),
+        )  # fmt: skip
+        return remove(api, removals, dry_run=dry_run)
+
+
+def _previews_api(namespace: str, token: str | None) -> Any:
+    from huggingface_hub import HfApi, get_token
+
+    if not _NAMESPACE.match(namespace or ""):
+        raise DeployError(f"{namespace!r} is not a Hub user or organisation name: pass --namespace NAME")
+    token = token or get_token()
+    if not token:  # a Space's variables (what marks a preview) are read with a token only
+        raise DeployError("no Hub token: set HF_TOKEN (a write token) or run 'hf auth login'")
+    return HfApi(token=token)
 
 
 def _create_feedback_dataset(api: Any, repo_id: str) -> None:
@@ -367,6 +489,7 @@ class _Job:
     wait: bool
     rollback: str | None
     rollback_on_failure: bool
+    preview: str | None
     hardware: str | None
     sync_secrets: bool
     wait_timeout: float
@@ -417,7 +540,9 @@ class _Job:
         try:
             plan = self._rollback_plan(space, repo_id) if self.rollback else self._deploy_plan(space, repo_id, say)
             result.plan = plan
-            if self.dry_run:
+            if plan is None:  # a preview of a demo that equals its main Space
+                result.status = "same as main" + self._drop_preview(repo_id, say)
+            elif self.dry_run:
                 result.status = ("would create" if plan.create else "would update") if plan.writes else "unchanged"
                 result.commit = plan.remote.head
             else:
@@ -504,7 +629,8 @@ class _Job:
                 message=f"{result.tag} passed its smoke tests ({len(result.smoke)} call(s))",
             )  # fmt: skip
 
-    def _deploy_plan(self, space: SpaceSource, repo_id: str, say: Callable[[str], None]) -> Plan:
+    def _deploy_plan(self, space: SpaceSource, repo_id: str, say: Callable[[str], None]) -> Plan | None:
+        """The plan of a deploy; for a preview, None when the demo's bundle is what its main Space holds."""
         say("staging")
         bundle = stage(
             space,
@@ -516,6 +642,23 @@ class _Job:
             catalog=self.catalog,
             forbidden=self._forbidden,
         )
+        app_version = f"git {self.source.sha or 'unknown'}" + ("-dirty" if self.source.dirty else "")
+        if self.preview:
+            say(f"comparing with {self.namespace}/{space.name}")
+            main_space = read_remote(self.api, f"{self.namespace}/{space.name}", repo_type="space")
+            if main_space.exists and not diff(bundle.files, main_space):
+                return None
+            if (
+                preview_of(self.api, repo_id) != self.preview
+                and read_remote(self.api, repo_id, repo_type="space").exists
+            ):
+                raise RefusedError(
+                    f"{repo_id} exists and is not preview {self.preview} (its SUITE_PREVIEW variable does not say so): "
+                    f"nothing was written; rename that Space or choose another preview name"
+                )
+            # The very files main would get; only the hardware differs (see scripts/_deploy/preview.py).
+            bundle = dataclasses.replace(bundle, hardware=PREVIEW_HARDWARE)
+            app_version = f"preview {self.preview} of {app_version}"
         return plan_deploy(
             self.api,
             bundle,
@@ -526,8 +669,21 @@ class _Job:
             forbidden=self._forbidden,
             dry_run=self.dry_run,
             feedback_repo=self.feedback_repo,
-            app_version=f"git {self.source.sha or 'unknown'}" + ("-dirty" if self.source.dirty else ""),
+            app_version=app_version,
+            preview=self.preview,
         )
+
+    def _drop_preview(self, repo_id: str, say: Callable[[str], None]) -> str:
+        """Delete the demo's preview Space left from an earlier push of the change (it now shows main)."""
+        if preview_of(self.api, repo_id) != self.preview:
+            return ""
+        if self.dry_run:
+            return ", preview would be deleted"
+        say(f"deleting {repo_id}: the demo is back to what main holds")
+        [removal] = remove(self.api, [Removal(repo_id, self.preview or "", "same as main")], dry_run=False)
+        if not removal.ok:
+            raise HubRequestError(removal.error or f"deleting {repo_id} failed")
+        return ", preview deleted"
 
     def _rollback_plan(self, space: SpaceSource, repo_id: str) -> Plan:
         return plan_rollback(self.api, space, repo_id, self.rollback or "", forbidden=self._forbidden)
@@ -557,6 +713,9 @@ class _Job:
         elif target:
             message = f"Roll back {space.name} to {target}"
             description = f"Restores the files of tag {target} (scripts/deploy.py --rollback); "
+        elif self.preview:
+            message = f"Preview {self.preview} of {space.name} from {self.source.describe()}"
+            description = f"Deployed by scripts/deploy.py --preview {self.preview} from git commit {self.source.sha or 'unknown'}; "
         else:
             message = f"Deploy {space.name} from {self.source.describe()}"
             description = (
@@ -565,7 +724,7 @@ class _Job:
                 + "; "
             )
         description += TAG_NOTE.format(tag=self.tag)
-        if not target and plan.writes:
+        if not target and not self.preview and plan.writes:
             say(f"making sure the feedback dataset {self.feedback_repo} exists")
             self._make_feedback_dataset()
         applied = apply_plan(
@@ -609,6 +768,44 @@ def summary_table(results: Sequence[SpaceResult]) -> str:
     )
 
 
+def markdown_report(
+    results: Sequence[SpaceResult] | Sequence[Removal], *, title: str, marker: str = REPORT_MARKER
+) -> str:
+    """A deploy's (or a preview's deletion's) outcome in Markdown, for a pull request comment:
+    each Space linked, its status and smoke calls, then each failure's line and log tail.
+
+    Text that comes from a Space (errors, logs) is escaped: it cannot add links or markup.
+    """
+    lines = [marker, f"### {title}", ""]
+    if not results:
+        return "\n".join([*lines, "Nothing to do: no demo differs from main, and no preview exists."]) + "\n"
+    if isinstance(results[0], Removal):
+        lines += ["| Space | Why | Status |", "|---|---|---|"]
+        lines += [f"| `{r.repo_id}` | {r.reason} | {r.status} |" for r in results]
+        failures = [(r.repo_id, r.error or "", []) for r in results if not r.ok]
+    else:
+        lines += ["| Demo | Space | Status | Smoke tests |", "|---|---|---|---|"]
+        for r in results:
+            space = "—" if r.status.startswith("same as main") else f"[{r.repo_id}]({r.url})"
+            status = r.status + (f", {r.stage}" if r.stage else "")
+            passed = sum(s.ok for s in r.smoke)
+            smoke = f"{passed}/{len(r.smoke)} passed" if r.smoke else "—"
+            lines.append(f"| {r.name} | {space} | {status} | {smoke} |")
+        failures = [(r.name, r.error or "", r.log_tail) for r in results if not r.ok]
+    for name, error, log_tail in failures:
+        lines += ["", f"**{name}**: {_escaped(error)}"]
+        if log_tail:
+            log = "\n".join(html.escape(line) for line in log_tail)
+            lines += ["<details><summary>log</summary>", "", f"<pre>{log}</pre>", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+def _escaped(text: str, limit: int = 500) -> str:
+    text = " ".join(text.split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return "`" + text.replace("`", "'") + "`"  # a code span: nothing in it is markup
+
+
 # ---------------------------------------------------------------------- command line
 
 
@@ -627,9 +824,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--private", action="store_true", help="make the Spaces private")
     parser.add_argument("--wait", action="store_true", help="wait until every Space runs the deployed commit")
     parser.add_argument("--wait-timeout", type=float, default=WAIT_TIMEOUT, help="seconds to wait (default 900)")
-    parser.add_argument("--rollback", metavar="TAG", help="restore the files of this deploy tag, in one new commit")
     parser.add_argument("--rollback-on-failure", action="store_true",
                         help="with --wait: restore the newest deploy that passed its smoke tests when one fails")  # fmt: skip
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--rollback", metavar="TAG", help="restore the files of this deploy tag, in one new commit")
+    mode.add_argument("--preview", metavar="NAME",
+                      help="deploy the demos that differ from main to <demo>-preview-NAME Spaces (cpu-basic)")  # fmt: skip
+    mode.add_argument("--delete-preview", metavar="NAME", help="delete the Spaces of preview NAME")
+    mode.add_argument("--prune-previews", action="store_true",
+                      help="delete previews not named by --keep, or older than --older-than")  # fmt: skip
+    parser.add_argument("--keep", nargs="*", metavar="NAME",
+                        help="with --prune-previews: the previews to keep (the open pull requests'); no name: none")  # fmt: skip
+    parser.add_argument(
+        "--older-than", metavar="AGE", help="with --prune-previews: e.g. 7d, 36h (since the last deploy)"
+    )
+    parser.add_argument("--report", metavar="FILE", type=Path,
+                        help="also write the outcome as Markdown (the pull request comment of a preview)")  # fmt: skip
     parser.add_argument("--hardware", choices=space_hardware(), metavar="FLAVOR", help="hardware for every Space")
     parser.add_argument("--sync-secrets", action="store_true", help="set declared secrets even when nothing changed")
     return parser
@@ -640,6 +850,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if not args.namespace:
         print(f"error: pass --namespace NAME (or set {NAMESPACE_ENV})", file=sys.stderr)
+        return 2
+    if args.delete_preview or args.prune_previews:
+        return _remove_previews(args)
+    if args.keep is not None or args.older_than:
+        print("error: --keep and --older-than go with --prune-previews", file=sys.stderr)
         return 2
     from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
     from huggingface_hub.utils import tqdm as hf_tqdm
@@ -666,6 +881,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             wait_timeout=args.wait_timeout,
             rollback=args.rollback,
             rollback_on_failure=args.rollback_on_failure,
+            preview=args.preview,
             hardware=args.hardware,
             sync_secrets=args.sync_secrets,
             progress=progress,
@@ -691,13 +907,58 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(format_plan(result))
         elif result.error:
             print(f"{result.repo_id}: {result.error}")
+        if args.rollback and not args.dry_run and result.plan:
+            for line in result.plan.notes:
+                print(f"{result.repo_id}: note: {line}")
         for line in result.log_tail:
             print(f"    | {line}")
     print()
     print(summary_table(results))
+    if args.report:
+        title = f"Preview `{args.preview}`" if args.preview else "Deploy"
+        _write_report(args.report, markdown_report(results, title=f"{title} of git {_source_line()}"))
     if any(r.status == "interrupted" for r in results):
         return 130
     return 0 if all(r.ok for r in results) else 1
+
+
+def _remove_previews(args: argparse.Namespace) -> int:
+    """`--delete-preview NAME` and `--prune-previews`."""
+    if args.names or args.rollback_on_failure or args.wait or args.hardware:
+        print("error: --delete-preview and --prune-previews take no demo names, --wait or --hardware", file=sys.stderr)
+        return 2
+    try:
+        if args.delete_preview:
+            title = f"Preview `{args.delete_preview}` deleted"
+            removals = delete_preview(args.delete_preview, namespace=args.namespace, dry_run=args.dry_run)
+        else:
+            title = "Previews pruned"
+            older_than = parse_age(args.older_than) if args.older_than else None
+            removals = prune_previews(namespace=args.namespace, keep=args.keep, older_than=older_than,
+                                      dry_run=args.dry_run)  # fmt: skip
+    except (DeployError, HubRequestError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows = [("Space", "Why", "Status")] + [
+        (r.repo_id, r.reason, r.status + (f": {r.error}" if r.error else "")) for r in removals
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    print("\n".join(f"{row[0].ljust(widths[0])}  {row[1].ljust(widths[1])}  {row[2]}" for row in rows)
+          if removals else "no preview to delete")  # fmt: skip
+    if args.report:
+        _write_report(args.report, markdown_report(removals, title=title))
+    return 0 if all(r.ok for r in removals) else 1
+
+
+def _source_line() -> str:
+    return _source_commit(Suite().spaces_dir.parent, []).short
+
+
+def _write_report(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: could not write the report to {path}: {exc.strerror}", file=sys.stderr)
 
 
 if __name__ == "__main__":

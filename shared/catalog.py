@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,6 +42,11 @@ CATALOG_FILE = "catalog.json"
 ZEROGPU = "zero-a10g"
 DEFAULT_HARDWARE = ZEROGPU
 NAMESPACE_ENV = "SUITE_SPACES_NAMESPACE"
+# Set (by the deploy) on a preview Space only: the name of the preview, e.g. `pr-42`.
+PREVIEW_ENV = "SUITE_PREVIEW"
+# A preview's name: lowercase words joined by single hyphens (it becomes part of a Space's name).
+PREVIEW_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_PREVIEW_NAME = 32
 DEFAULT_NAMESPACE = "demo-suite"
 _SETTINGS_KEYS = {"hardware", "secrets", "variables", "catalog", "feedback_keeps_files", "smoke"}
 # What a smoke call may expect of one output (see `SmokeCall`).

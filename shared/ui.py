@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from shared.catalog import read_space
+from shared.catalog import MAX_PREVIEW_NAME, PREVIEW_ENV, PREVIEW_NAME, read_space
 from shared.errors import InputError
 from shared.feedback_log import FOLDER_ENV as FEEDBACK_FOLDER_ENV
 from shared.feedback_log import FeedbackLog, Pin, summarised
@@ -68,6 +68,10 @@ STAND_IN_NOTICE = (
     "for {names} (random weights, sample data, or genuine weights converted from another format: each "
     "card says which), so its results are not the real models'. Run it against the Hub for real predictions."
 )
+PREVIEW_NOTICE = (
+    "🔍 **Preview `{name}`.** This Space runs a pull request's version of the demo on CPU hardware, so it "
+    "is slower than the live demo; it is deleted when the pull request closes."
+)
 
 
 @contextmanager
@@ -101,6 +105,9 @@ def page(app: str | os.PathLike[str], description: str, *, uses: Sequence[str]) 
         title=title, analytics_enabled=False, delete_cache=(UPLOAD_LIFETIME_SECONDS, UPLOAD_LIFETIME_SECONDS)
     ) as blocks:
         gr.Markdown(f"# {title}\n{description}", elem_id="suite-header")
+        preview = os.environ.get(PREVIEW_ENV, "")
+        if preview and PREVIEW_NAME.match(preview) and len(preview) <= MAX_PREVIEW_NAME:
+            gr.Markdown(PREVIEW_NOTICE.format(name=preview), elem_id="suite-preview-notice")
         stand_ins = [name for name in uses if is_stand_in(name)]
         if stand_ins:
             gr.Markdown(

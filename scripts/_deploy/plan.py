@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.catalog import CARD_FILE, SpaceSource
+from shared.catalog import CARD_FILE, PREVIEW_ENV, SpaceSource
 from shared.feedback_log import KEEPS_FILES_ENV as FEEDBACK_KEEPS_FILES_ENV
 from shared.feedback_log import REPO_ENV as FEEDBACK_REPO_ENV
 from shared.feedback_log import TOKEN_ENV as FEEDBACK_TOKEN_ENV
@@ -110,6 +110,7 @@ def plan_deploy(
     dry_run: bool,
     feedback_repo: str | None = None,
     app_version: str | None = None,
+    preview: str | None = None,
 ) -> Plan:
     """The plan that makes `repo_id` hold `bundle`, with the demo's settings.
 
@@ -126,6 +127,8 @@ def plan_deploy(
             token in `$SUITE_FEEDBACK_TOKEN` (its secret, when the environment has one).
         app_version: What the new files are (the git commit they come from): the Space's
             `SUITE_APP_VERSION` variable, which each verdict records; set only with new files.
+        preview: The preview the Space belongs to (its `SUITE_PREVIEW` variable). A preview's
+            verdicts stay on its own disk: the team's statistics are of the live demos only.
 
     Raises:
         RefusedError: a setting cannot be planned (a value missing for a new Space, a variable
@@ -139,13 +142,16 @@ def plan_deploy(
     plan.create = not remote.exists
     plan.hardware = bundle.hardware if plan.create or remote.hardware != bundle.hardware else None
     plan.private = private and (plan.create or not remote.private)
-    extra = {FEEDBACK_REPO_ENV: feedback_repo} if feedback_repo else {}
+    extra: dict[str, str | None] = {FEEDBACK_REPO_ENV: feedback_repo} if feedback_repo and not preview else {}
+    if preview:
+        extra[PREVIEW_ENV] = preview
     # space.yaml is not uploaded: the Space reads this variable (switched off when it was on).
     extra[FEEDBACK_KEEPS_FILES_ENV] = "1" if space.feedback_keeps_files else None
     if app_version and plan.changes:
         extra[VERSION_ENV] = app_version
     _plan_variables(api, space, plan, environ=environ, forbidden=forbidden, extra=extra)
-    _plan_secrets(space, plan, environ=environ, sync_secrets=sync_secrets, optional=(FEEDBACK_TOKEN_ENV,))
+    optional = () if preview else (FEEDBACK_TOKEN_ENV,)
+    _plan_secrets(space, plan, environ=environ, sync_secrets=sync_secrets, optional=optional)
     # The Hub checks the front matter before a commit that changes README.md; ask it first only
     # where something else would be written before that commit (or nothing will be).
     readme_changes = any(c.path == CARD_FILE for c in plan.changes)
@@ -176,6 +182,11 @@ def plan_rollback(api: Any, space: SpaceSource, repo_id: str, tag: str, *, forbi
     plan.unfinished_tag = unfinished_tag(api, head)
     if plan.changes:  # what the Space's verdicts will name as the app they judged
         plan.variables = {VERSION_ENV: tag}
+    if f"{PASSED_PREFIX}{tag}" not in tags_of(api, repo_id, repo_type="space"):
+        plan.notes.append(
+            f"{tag} was never seen passing its smoke tests (no {PASSED_PREFIX}{tag} tag): "
+            f"use --wait to smoke-test the Space after the rollback"
+        )
     return plan
 
 

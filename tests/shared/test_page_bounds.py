@@ -106,3 +106,29 @@ def test_the_upload_limit_is_the_largest_file_an_input_takes(app_file):
 
     assert shared_ui.upload_limit_of(audio_page) == limits.MAX_AUDIO_BYTES
     assert shared_ui.upload_limit_of(image_page) == limits.MAX_IMAGE_BYTES
+
+
+def notice_of(demo: gr.Blocks) -> str | None:
+    found = [b.value for b in demo.blocks.values() if getattr(b, "elem_id", None) == "suite-preview-notice"]
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize(
+    ("variable", "notice"),
+    [
+        (None, None),
+        ("pr-42", "🔍 **Preview `pr-42`.**"),
+        ("<img src=x onerror=alert(1)>", None),  # not a preview name: the deploy never sets such a value
+    ],
+)
+def test_a_preview_space_says_so_at_the_top_of_its_page(monkeypatch, app_file, variable, notice):
+    if variable is None:
+        monkeypatch.delenv("SUITE_PREVIEW", raising=False)
+    else:
+        monkeypatch.setenv("SUITE_PREVIEW", variable)
+
+    with shared.page(app_file("Preview"), "A page.", uses=[]) as demo:
+        gr.Textbox()
+
+    shown = notice_of(demo)
+    assert shown == notice if notice is None else shown.startswith(notice)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import textwrap
 import uuid
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 
 from scripts.deploy import Suite
+from tests.harness import network
+from tests.harness.hub import SITE_DIR
 
 APP = '''\
 """A fixture demo: echoes its input."""
@@ -51,6 +54,17 @@ license: apache-2.0
 
 Says it back.
 """
+
+
+@pytest.fixture
+def running_spaces(local_hub):
+    """The session's Hub runs Spaces for real during the test (each as its Space would: the
+    bundle's own `shared`, no internet)."""
+    environment = {"PYTHONPATH": str(SITE_DIR), "SUITE_AS_A_SPACE": "1"}
+    if os.environ.get(network.LOG_ENV):
+        environment[network.LOG_ENV] = os.environ[network.LOG_ENV]
+    yield local_hub.run_spaces(environment=environment)
+    local_hub.stop_running_spaces()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ its runtime says APP_STARTING, RUNNING (with the app's URL) or RUNTIME_ERROR wit
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from shared.catalog import SmokeCall
@@ -11,23 +10,10 @@ from shared.catalog import SmokeCall
 import pytest
 
 from scripts.deploy import deploy, run_smoke
-from tests.harness import network
-from tests.harness.hub import SITE_DIR
 
 pytestmark = pytest.mark.usefixtures("sandbox")
 NS = "local-user"
 ECHO = SmokeCall(api="/echo", inputs=("hello",), expect=({"text": {"contains": "hello"}},))
-
-
-@pytest.fixture
-def running_spaces(local_hub):
-    """The session's Hub runs Spaces for real during the test (each as its Space would: the
-    bundle's own `shared`, no internet)."""
-    environment = {"PYTHONPATH": str(SITE_DIR), "SUITE_AS_A_SPACE": "1"}
-    if os.environ.get(network.LOG_ENV):
-        environment[network.LOG_ENV] = os.environ[network.LOG_ENV]
-    yield local_hub.run_spaces(environment=environment)
-    local_hub.stop_running_spaces()
 
 
 def test_a_deployed_space_runs_its_committed_app_and_answers(running_spaces, hub_token, suite, make_demo, local_hub,

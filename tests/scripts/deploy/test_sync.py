@@ -159,6 +159,10 @@ def test_rollback_restores_a_tagged_deploy_in_one_new_commit(api, hub_token, sui
     [back] = deploy([name], namespace=NS, token=hub_token, suite=suite, rollback=first.tag)
 
     assert back.status == "rolled back"
+    assert back.plan.notes == [  # only an automatic rollback is limited to deploys that passed
+        f"{first.tag} was never seen passing its smoke tests (no passed-{first.tag} tag): "
+        "use --wait to smoke-test the Space after the rollback"
+    ]
     assert space_files(api, repo_id) == v1
     history = commits(api, repo_id)
     assert len(history) == count + 1 and history[0].title == f"Roll back {name} to {first.tag}"
