@@ -28,9 +28,11 @@ $demos_only && exit 0
 
 # Browser tests drive Debian's chromium (Playwright's own browser download cannot work offline),
 # with an emoji font so that screenshots show the gallery's emoji; the sample-media dataset's
-# speech clips are synthesised with espeak-ng.
+# speech clips are synthesised with espeak-ng; jq runs the filter of the workflow's pull request
+# comment (.github/scripts/preview-comment.sh) in its test.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
 if [ ${#missing[@]} -gt 0 ]; then
