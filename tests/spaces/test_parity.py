@@ -1,5 +1,6 @@
 """Parity: each deployed Space, downloaded into an empty folder and started as the Space builder
-would (a fresh HF_HOME holding only what `preload_from_hub` lists), answers like the local app.
+would (a fresh HF_HOME holding only what `preload_from_hub` lists), answers like the local app,
+and passes every smoke call its demo declares (what `deploy.py --wait` makes against it).
 
 This proves the bundle is self-contained (nothing from the repo but what the deploy copied) and
 that a Space start downloads no model at run time. Every demo folder is covered automatically.
@@ -14,11 +15,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from shared.catalog import read_space
+
 import pytest
 import yaml
 
-from scripts.deploy import deploy
-from tests.harness.apps import free_port, load_app, running, wait_for_client
+from scripts.deploy import deploy, run_smoke
+from tests.harness.apps import SPACES_DIR, free_port, load_app, running, wait_for_client
 from tests.harness.hub import SITE_DIR, subprocess_env
 from tests.spaces.probes import DEMOS, probe_args
 
@@ -100,9 +103,12 @@ def test_the_deployed_space_runs_alone_and_answers_like_the_local_app(deployed, 
         try:
             client = wait_for_client(f"http://127.0.0.1:{port}/", process)
             answer = client.predict(*args, api_name=api_name)
+            source = read_space(SPACES_DIR / demo)
+            smoke = run_smoke(f"http://127.0.0.1:{port}/", source.smoke, folder=source.folder)
         finally:
             process.send_signal(signal.SIGINT)
             process.communicate(timeout=60)
+    assert [r.detail for r in smoke] == ["ok"] * len(source.smoke), smoke
     model_requests = [p for p in log.paths() if any(repo in p for repo in preloaded)]
     assert model_requests == [], "the Space downloaded a preloaded model at run time"
 
