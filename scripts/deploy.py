@@ -261,9 +261,7 @@ def deploy(
         raise DeployError("no Hub token: set HF_TOKEN (a write token) or run 'hf auth login'")
     api = HfApi(token=token or False)
     environ = os.environ if environ is None else environ
-    source = _source_commit(
-        suite.spaces_dir.parent, [suite.spaces_dir, suite.shared_dir, suite.requirements, registry_file]
-    )
+    source = _bundles_source(suite, registry_file)
     stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
     job = _Job(
         api=api,
@@ -460,6 +458,13 @@ def _choose(sources: list[SpaceSource], names: Sequence[str]) -> list[SpaceSourc
     if not by_name:
         raise DeployError("spaces/ holds no demo (a folder with app.py)")
     return [by_name[n] for n in dict.fromkeys(names)] if names else sources
+
+
+def _bundles_source(suite: Suite, registry_file: Path) -> Source:
+    """The commit the bundles come from: dirty when what they are made of has uncommitted changes."""
+    return _source_commit(
+        suite.spaces_dir.parent, [suite.spaces_dir, suite.shared_dir, suite.requirements, registry_file]
+    )
 
 
 def _source_commit(root: Path, sources: Sequence[Path]) -> Source:
@@ -916,7 +921,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(summary_table(results))
     if args.report:
         title = f"Preview `{args.preview}`" if args.preview else "Deploy"
-        _write_report(args.report, markdown_report(results, title=f"{title} of git {_source_line()}"))
+        _write_report(args.report, markdown_report(results, title=f"{title} from {_source_line()}"))
     if any(r.status == "interrupted" for r in results):
         return 130
     return 0 if all(r.ok for r in results) else 1
@@ -951,7 +956,10 @@ def _remove_previews(args: argparse.Namespace) -> int:
 
 
 def _source_line() -> str:
-    return _source_commit(Suite().spaces_dir.parent, []).short
+    try:
+        return _bundles_source(Suite(), registry_path()).describe()
+    except SuiteError:
+        return "an unknown source"
 
 
 def _write_report(path: Path, text: str) -> None:

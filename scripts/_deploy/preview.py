@@ -17,7 +17,7 @@ from typing import Any
 from shared.catalog import MAX_PREVIEW_NAME, PREVIEW_ENV, PREVIEW_NAME
 
 from scripts._deploy.errors import DeployError
-from scripts.hub_client import hub_failure
+from scripts.hub_client import HubRequestError, hub_failure
 
 PREVIEW_HARDWARE = "cpu-basic"
 PREVIEW_INFIX = "-preview-"
@@ -162,8 +162,6 @@ def remove(api: Any, removals: Iterable[Removal], *, dry_run: bool) -> list[Remo
     """Delete each preview Space (one failing does not stop the others), checking again just
     before that it is a preview."""
     from huggingface_hub.errors import HfHubHTTPError
-
-    from scripts.hub_client import HubRequestError
 
     done = []
     for removal in removals:

@@ -191,7 +191,7 @@ def test_the_command_line_deploys_deletes_and_prunes_previews_with_a_report(monk
     report = tmp_path / "report.md"
 
     assert main(["--namespace", NS, "--preview", "pr-41", "--report", str(report)]) == 0
-    assert report.read_text().startswith(f"{REPORT_MARKER}\n### Preview `pr-41` of git ")
+    assert report.read_text().startswith(f"{REPORT_MARKER}\n### Preview `pr-41` from a folder outside git\n")
     assert f"{NS}/{demo}-preview-pr-41" in capsys.readouterr().out
 
     assert main(["--namespace", NS, "--delete-preview", "pr-41", "--report", str(report)]) == 0

@@ -187,7 +187,7 @@ def fake_tools(tmp_path):
 
 
 def report(folder: Path) -> str:
-    text = f"{REPORT_MARKER}\n### Preview `pr-7` of git abc1234\n\n| Demo | Space | Status |\n"
+    text = f"{REPORT_MARKER}\n### Preview `pr-7` from git abc1234\n\n| Demo | Space | Status |\n"
     (folder / "report.md").write_text(text)
     return text
 
