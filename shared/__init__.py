@@ -12,6 +12,7 @@ Public surface (everything else is private):
     load_pipeline, load_embedder, load_dataset,
     load_vector_index, Embedder, VectorIndex       loading by logical name (shared.loading)
     Chat, gpu_seconds_for_chat                     chat models, prompts and streamed replies (shared.chat)
+    is_served                                      whether a model is answered by an inference server (shared.serving)
     TokenStreamer, stream_text                     fast streamed generation (shared.generation)
     read_speech, transcribe, example_clips,
     gpu_seconds_for_speech                         speech in and speech recognition (shared.audio)
@@ -50,6 +51,8 @@ from shared.errors import (
     InputError,
     NotPublishedError,
     RegistryError,
+    ServedRevisionError,
+    ServerError,
     SpaceConfigError,
     StaleArtifactError,
     SuiteError,
@@ -70,6 +73,7 @@ _LAZY = {
         "load_processor", "load_tokenizer", "load_vector_index",
     ),
     "shared.chat": ("Chat", "gpu_seconds_for_chat"),
+    "shared.serving": ("is_served",),
     "shared.generation": ("TokenStreamer", "stream_text"),
     "shared.audio": ("example_clips", "gpu_seconds_for_speech", "read_speech", "transcribe"),
     "shared.ui": ("chat_feedback", "compare", "feedback", "image_input", "page", "sketch_input", "text_validator"),
@@ -89,6 +93,8 @@ __all__ = [
     "NotPublishedError",
     "Registry",
     "RegistryError",
+    "ServedRevisionError",
+    "ServerError",
     "SpaceConfigError",
     "StaleArtifactError",
     "SuiteError",
@@ -112,6 +118,7 @@ __all__ = [
     "gpu_seconds_for_speech",
     "hub_link",
     "image_input",
+    "is_served",
     "is_stand_in",
     "length_batches",
     "load_catalog",

@@ -6,17 +6,25 @@ the answer through `shared.generation.TokenStreamer` (static cache, CUDA graphs 
 Building the prompt is plain CPU work and its refusals are `InputError`s, so apps do it before
 the GPU function: on ZeroGPU an error raised inside a GPU call can reach the user without its
 message.
+
+When the model is served by an inference server (`shared.serving`: its URL is configured),
+`Chat(name)` is a `ServedChat`: the same checks and trimming, by the same tokenizer, and the
+answer streamed from the server; the app's code does not change.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from shared.errors import InputError, RegistryError
+from shared.errors import InputError, RegistryError, ServedRevisionError, ServerError
 from shared.inputs import check_text
 from shared.limits import MAX_CHARS_PER_TOKEN, MAX_CHAT_MESSAGE_CHARS
+from shared.serving import is_served, server
+
+logger = logging.getLogger(__name__)
 
 
 def message_text(content: Any) -> str:
@@ -50,6 +58,10 @@ class Chat:
         ...     print(text)  # the answer so far, growing
     """
 
+    def __new__(cls, name: str | None = None, **options: Any) -> Chat:
+        # The backend is configuration: a served model gets the same interface from a server.
+        return super().__new__(ServedChat if cls is Chat and name and is_served(name) else cls)
+
     def __init__(self, name: str, *, context_tokens: int = 4096) -> None:
         from shared.generation import TokenStreamer
         from shared.loading import load_model, load_tokenizer
@@ -63,8 +75,9 @@ class Chat:
         self.streamer = TokenStreamer(self.model, max_cache_tokens=self.context_tokens)
         self.stop_token_ids = _stop_tokens(self.model, self.tokenizer)
 
-    def prompt(self, message: Any, history: Sequence[dict[str, Any]], *, system: str, max_new_tokens: int) -> list[int]:
-        """Token ids of the conversation so far plus `message`, leaving room for the answer.
+    def prompt(self, message: Any, history: Sequence[dict[str, Any]], *, system: str, max_new_tokens: int) -> Any:
+        """Token ids of the conversation so far plus `message`, leaving room for the answer (for a
+        `ServedChat`, the messages those ids encode: what the server is sent).
 
         The oldest whole turns go first when the conversation is too long; the system prompt and the
         new message always stay. Turns the window could not hold even at `MAX_CHARS_PER_TOKEN`
@@ -100,9 +113,12 @@ class Chat:
         starts = [0, *(i for i, m in enumerate(turns) if i and m["role"] == "user"), len(turns)]
         encoded: dict[int, list[int]] = {}
 
+        def messages_from(choice: int) -> list[dict[str, str]]:
+            return [*head, *turns[starts[choice] :], message]
+
         def prompt_from(choice: int) -> list[int]:
             if choice not in encoded:
-                encoded[choice] = self._encode([*head, *turns[starts[choice] :], message])
+                encoded[choice] = self._encode(messages_from(choice))
             return encoded[choice]
 
         low, high = 0, len(starts) - 1
@@ -117,7 +133,10 @@ class Chat:
                 high = middle
             else:
                 low = middle + 1
-        return prompt_from(low)
+        return self._prompt(messages_from(low), prompt_from(low))
+
+    def _prompt(self, messages: list[dict[str, str]], ids: list[int]) -> Any:
+        return ids
 
     def _encode(self, messages: list[dict[str, str]]) -> list[int]:
         ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=False)
@@ -137,6 +156,49 @@ class Chat:
             prompt, max_new_tokens=max_new_tokens, temperature=temperature, stop_token_ids=self.stop_token_ids
         )
         yield from stream_text(self.tokenizer, tokens)
+
+
+class ServedChat(Chat):
+    """A `Chat` whose answers come from an OpenAI-compatible server (`shared.serving`): prompts
+    are checked and trimmed here with the model's own tokenizer, and `stream` yields the server's
+    answer as it grows. Made by `Chat(name)` when `name` is served.
+
+    A server that is down when the app starts does not stop it: each request then gets one line
+    (`ServerError`) until the server answers. A server that serves another repo or revision than
+    the registry pins stops the app at start (`ServedRevisionError`).
+    """
+
+    def __init__(self, name: str, *, context_tokens: int = 4096) -> None:
+        from shared.loading import load_tokenizer, model_folder
+
+        from transformers import AutoConfig
+
+        self.name = name
+        self.tokenizer = load_tokenizer(name)
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise RegistryError(f"{name}: its tokenizer has no chat template; pick an instruction-tuned model")
+        config = AutoConfig.from_pretrained(model_folder(name), trust_remote_code=False, local_files_only=True)
+        self.context_tokens = min(context_tokens, int(config.max_position_embeddings))
+        self.server = server(name)
+        if self.server is None:
+            raise RegistryError(f"{name} is not served: set its server's URL first")
+        try:
+            self.server.ready()
+        except ServedRevisionError:
+            raise
+        except ServerError as exc:  # down now: requests say so until it is back
+            logger.warning("%s", exc)
+
+    def _prompt(self, messages: list[dict[str, str]], ids: list[int]) -> Any:
+        return messages
+
+    def stream(self, prompt: Sequence[Any], *, max_new_tokens: int, temperature: float = 0.0) -> Iterator[str]:
+        """The server's answer to `prompt` (messages, from `prompt()`), yielded as it grows.
+
+        Raises:
+            ServerError: the server is down or stopped in the middle of the answer.
+        """
+        yield from self.server.stream_chat(prompt, max_tokens=max_new_tokens, temperature=temperature)
 
 
 def _recent_turns(history: Any, *, max_chars: int) -> list[dict[str, str]]:

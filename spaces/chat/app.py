@@ -1,8 +1,9 @@
 """Chat: SmolLM2 Instruct answers as it writes, token by token.
 
-The 360M model where a GPU runs it (ZeroGPU), the 135M one on a CPU. The conversation is trimmed
-to the model's window before the GPU call; the answer streams from a static-cache decoder that
-replays CUDA graphs on a GPU (shared.generation).
+The 360M model where a GPU runs it (ZeroGPU) or a server serves it, the 135M one on a CPU. The
+conversation is trimmed to the model's window before the GPU call; the answer streams from a
+static-cache decoder that replays CUDA graphs on a GPU (shared.generation), or from the inference
+server that the configuration names for the model (shared.serving): the code is the same.
 """
 
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ import shared  # first: ZeroGPU needs `spaces` imported before gradio and torch
 
 import gradio as gr
 
-MODEL = "chat-model" if shared.device() == "cuda" else "chat-model-small"
+MODEL = "chat-model" if shared.is_served("chat-model") or shared.device() == "cuda" else "chat-model-small"
 chats = {version: shared.Chat(version) for version in shared.versions(MODEL)}  # and its candidate
 chat = chats[MODEL]
 SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and clearly."
@@ -24,14 +25,14 @@ EXAMPLES = [
 ]
 
 
-def answer_seconds(prompt: list[int], temperature: float, max_new_tokens: int, version: str = MODEL) -> int:
+def answer_seconds(prompt: list, temperature: float, max_new_tokens: int, version: str = MODEL) -> int:
     """GPU time to ask ZeroGPU for: what the longest answer allowed could take."""
     return shared.gpu_seconds_for_chat(max_new_tokens)
 
 
 @shared.gpu(duration=answer_seconds)
-def write_answer(prompt: list[int], temperature: float, max_new_tokens: int, version: str = MODEL) -> Iterator[str]:
-    """The answer so far, each time it grows (token ids in, text out: both cross ZeroGPU's boundary)."""
+def write_answer(prompt: list, temperature: float, max_new_tokens: int, version: str = MODEL) -> Iterator[str]:
+    """The answer so far, each time it grows (the prompt in, text out: both cross ZeroGPU's boundary)."""
     yield from chats[version].stream(prompt, max_new_tokens=max_new_tokens, temperature=temperature)
 
 

@@ -145,6 +145,30 @@ def test_the_offline_quick_start_runs_a_demo_on_the_seeded_hub(tmp_path):
     assert process.returncode == 0
 
 
+def test_the_chat_runs_offline_against_llama_cpps_server(tmp_path):
+    import socket
+
+    demo_port, server_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / "scripts" / "sandbox.py"), "chat", "--backend", "server",
+         "--server-port", str(server_port), "--hub-port", str(free_port()), "--port", str(demo_port),
+         "--root", str(tmp_path / "root")],
+        env=subprocess_env(HF_HOME=str(tmp_path / "hf-home")), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        client = wait_for_client(f"http://127.0.0.1:{demo_port}/", process)
+        answer = client.predict("What is the capital of France?", "Be brief.", 0.0, 24, api_name="/chat")
+        assert "Paris" in answer
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    assert f"chat-model-small is answered by llama.cpp's server at http://127.0.0.1:{server_port}" in output
+    assert process.returncode == 0
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", server_port), timeout=2):
+        pass  # the server stopped with the sandbox
+
+
 def test_an_unknown_demo_is_one_line(tmp_path):
     result = subprocess.run(
         [sys.executable, str(REPO_ROOT / "scripts" / "sandbox.py"), "no-such-demo", "--root", str(tmp_path)],

@@ -52,13 +52,19 @@ def test_sampling_at_a_high_temperature_still_answers(app):
     assert ask(app, "Say hello.", temperature=1.2, max_new_tokens=16)[-1].strip()
 
 
-def test_a_long_conversation_keeps_its_newest_turns(app):
-    chat = app.module.chat
+def long_conversation(turns: int = 120) -> list[dict]:
+    """Far more turns than the window holds, each answer in Gradio's typed-parts shape."""
     filler = "tell me more about the weather in spring and in autumn please " * 8
-    history = []
-    for turn in range(120):
+    history: list[dict] = []
+    for turn in range(turns):
         history += [{"role": "user", "content": f"question {turn}: {filler}"},
                     {"role": "assistant", "content": [{"type": "text", "text": f"answer {turn}: fine."}]}]  # fmt: skip
+    return history
+
+
+def test_a_long_conversation_keeps_its_newest_turns(app):
+    chat = app.module.chat
+    history = long_conversation()
     prompt = chat.prompt("And tomorrow?", history, system=SYSTEM, max_new_tokens=256)
     text = chat.tokenizer.decode(prompt)
 
@@ -70,7 +76,7 @@ def test_a_long_conversation_keeps_its_newest_turns(app):
     assert ask(app, "And tomorrow?", history[-40:], max_new_tokens=16)[-1]
 
 
-@pytest.mark.parametrize(
+BAD_REQUESTS = pytest.mark.parametrize(
     ("message", "settings", "error"),
     [
         ("", {}, "Type a message first."),
@@ -87,6 +93,9 @@ def test_a_long_conversation_keeps_its_newest_turns(app):
     ids=["empty", "blank", "too-many-characters", "no-room-for-the-answer", "cold", "hot", "too-long-answer",
          "no-answer", "long-system-prompt"],
 )  # fmt: skip
+
+
+@BAD_REQUESTS
 def test_bad_requests_get_a_clear_message_and_the_app_keeps_serving(app, message, settings, error):
     with pytest.raises(AppError, match=re.escape(error)):
         ask(app, message, **settings)

@@ -32,7 +32,7 @@ def planned(hub_token) -> dict[str, object]:
 def test_the_gallery_ships_without_torch_or_any_model_library(planned):
     modules, dists = shipped(planned["gallery"])
 
-    assert modules == EAGER | {"ui", "feedback_log"}
+    assert modules == EAGER | {"ui", "feedback_log", "serving"}  # serving: the footer says who answers
     assert not dists & MODEL_LIBRARIES
     assert {"huggingface-hub", "pyyaml", "pillow", "numpy"} <= {d.replace("_", "-") for d in dists}
 
@@ -42,7 +42,7 @@ def test_a_model_demo_ships_the_modules_its_calls_reach_through_the_lazy_table(p
     speech, speech_dists = shipped(planned["speech-to-text"])
 
     # shared.load_model → loading → compute, models; shared.read_speech → audio.
-    assert sentiment == EAGER | {"ui", "feedback_log", "loading", "compute", "models"}
+    assert sentiment == EAGER | {"ui", "feedback_log", "serving", "loading", "compute", "models"}
     assert speech == sentiment | {"audio"}
     assert {"torch", "transformers"} <= sentiment_dists and not sentiment_dists & {"soundfile", "scipy"}
     assert {"soundfile", "scipy"} <= speech_dists
