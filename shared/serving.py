@@ -85,7 +85,10 @@ class Server:
         self.name = name
         self.url = url.rstrip("/")
         self._token = token
-        self.client = InferenceClient(base_url=self.url, api_key=token, timeout=ANSWER_SECONDS)
+        # Without a token of its own, InferenceClient would send the Hub token (HF_TOKEN, the login)
+        # to whatever server the URL names: an empty authorization header replaces it.
+        no_token = {} if token else {"authorization": ""}
+        self.client = InferenceClient(base_url=self.url, api_key=token or "", headers=no_token, timeout=ANSWER_SECONDS)
         self.served: ServedModel | None = None
         self._lock = threading.Lock()
 
