@@ -98,6 +98,15 @@ class HubConfig:
     request_log: list[dict[str, Any]] = field(default_factory=list)
     signing_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     log_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Requests being answered: a request is logged after its answer went out, so whoever reads
+    # the log waits for them (`settled`) rather than miss the last one.
+    in_flight: int = 0
+    answering: threading.Condition = field(default_factory=threading.Condition)
+
+    def settled(self, timeout: float = 2.0) -> None:
+        """Wait (at most `timeout` seconds) until no request is being answered."""
+        with self.answering:
+            self.answering.wait_for(lambda: self.in_flight == 0, timeout=timeout)
 
 
 Handler = Callable[..., None]
@@ -184,6 +193,8 @@ class BaseHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         started = time.monotonic()
+        with self.config.answering:
+            self.config.in_flight += 1
         self._status = 0
         self._bytes_out = 0
         self._body_read = False
@@ -220,6 +231,9 @@ class BaseHandler(BaseHTTPRequestHandler):
             if not self._body_read and not self.close_connection:
                 self._discard_body()
             self._log(method, started, fault_name)
+            with self.config.answering:
+                self.config.in_flight -= 1
+                self.config.answering.notify_all()
 
     def _route(self, method: str) -> None:
         account = self._account()  # an unknown token is refused on every route, as on the Hub

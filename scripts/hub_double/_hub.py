@@ -200,6 +200,7 @@ class LocalHub:
     @property
     def requests(self) -> list[dict[str, Any]]:
         """Every request answered so far (JSON-line dicts)."""
+        self.config.settled()
         return list(self.config.request_log)
 
     @contextlib.contextmanager
@@ -211,10 +212,12 @@ class LocalHub:
             ...     hf_hub_download(repo_id, "config.json", revision=sha)
             >>> len(log)
         """
+        self.config.settled()
         log = RequestLog(self.config.request_log, len(self.config.request_log))
         try:
             yield log
         finally:
+            self.config.settled()
             log._end = len(self.config.request_log)
 
     @property
