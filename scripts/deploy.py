@@ -232,11 +232,10 @@ def deploy(
         >>> results = deploy(["sentiment"], namespace="my-org", dry_run=True)
         >>> print(summary_table(results))
     """
-    from huggingface_hub import HfApi, get_token
+    from huggingface_hub import HfApi
 
     suite = suite or Suite()
-    if not _NAMESPACE.match(namespace or ""):
-        raise DeployError(f"{namespace!r} is not a Hub user or organisation name: pass --namespace NAME")
+    _check_namespace(namespace)
     if hardware is not None and hardware not in space_hardware():
         raise DeployError(f"hardware {hardware!r} is not a Space hardware: use one of {', '.join(space_hardware())}")
     try:
@@ -256,9 +255,7 @@ def deploy(
             raise DeployError(
                 f"--preview does not go with {', '.join(clash)}: a preview shows the change as it is, on {PREVIEW_HARDWARE}"
             )
-    token = token or get_token()
-    if not token and not dry_run:
-        raise DeployError("no Hub token: set HF_TOKEN (a write token) or run 'hf auth login'")
+    token = _hub_token(token, required=not dry_run)
     api = HfApi(token=token or False)
     environ = os.environ if environ is None else environ
     source = _bundles_source(suite, registry_file)
@@ -369,14 +366,26 @@ def prune_previews(
 
 
 def _previews_api(namespace: str, token: str | None) -> Any:
-    from huggingface_hub import HfApi, get_token
+    from huggingface_hub import HfApi
 
+    _check_namespace(namespace)
+    # Always a token: a Space's variables (what marks a preview) are read with a token only.
+    return HfApi(token=_hub_token(token, required=True))
+
+
+def _check_namespace(namespace: str) -> None:
     if not _NAMESPACE.match(namespace or ""):
         raise DeployError(f"{namespace!r} is not a Hub user or organisation name: pass --namespace NAME")
+
+
+def _hub_token(token: str | None, *, required: bool) -> str | None:
+    """`token`, else HF_TOKEN or the saved login; never printed."""
+    from huggingface_hub import get_token
+
     token = token or get_token()
-    if not token:  # a Space's variables (what marks a preview) are read with a token only
+    if not token and required:
         raise DeployError("no Hub token: set HF_TOKEN (a write token) or run 'hf auth login'")
-    return HfApi(token=token)
+    return token
 
 
 def _create_feedback_dataset(api: Any, repo_id: str) -> None:

@@ -64,12 +64,10 @@ class Chat:
 
     def __init__(self, name: str, *, context_tokens: int = 4096) -> None:
         from shared.generation import TokenStreamer
-        from shared.loading import load_model, load_tokenizer
+        from shared.loading import load_model
 
         self.name = name
-        self.tokenizer = load_tokenizer(name)
-        if not getattr(self.tokenizer, "chat_template", None):
-            raise RegistryError(f"{name}: its tokenizer has no chat template; pick an instruction-tuned model")
+        self.tokenizer = _chat_tokenizer(name)
         self.model = load_model(name)
         self.context_tokens = min(context_tokens, int(self.model.config.max_position_embeddings))
         self.streamer = TokenStreamer(self.model, max_cache_tokens=self.context_tokens)
@@ -169,14 +167,12 @@ class ServedChat(Chat):
     """
 
     def __init__(self, name: str, *, context_tokens: int = 4096) -> None:
-        from shared.loading import load_tokenizer, model_folder
+        from shared.loading import model_folder
 
         from transformers import AutoConfig
 
         self.name = name
-        self.tokenizer = load_tokenizer(name)
-        if not getattr(self.tokenizer, "chat_template", None):
-            raise RegistryError(f"{name}: its tokenizer has no chat template; pick an instruction-tuned model")
+        self.tokenizer = _chat_tokenizer(name)
         config = AutoConfig.from_pretrained(model_folder(name), trust_remote_code=False, local_files_only=True)
         self.context_tokens = min(context_tokens, int(config.max_position_embeddings))
         self.server = server(name)
@@ -199,6 +195,15 @@ class ServedChat(Chat):
             ServerError: the server is down or stopped in the middle of the answer.
         """
         yield from self.server.stream_chat(prompt, max_tokens=max_new_tokens, temperature=temperature)
+
+
+def _chat_tokenizer(name: str) -> Any:
+    from shared.loading import load_tokenizer
+
+    tokenizer = load_tokenizer(name)
+    if not getattr(tokenizer, "chat_template", None):
+        raise RegistryError(f"{name}: its tokenizer has no chat template; pick an instruction-tuned model")
+    return tokenizer
 
 
 def _recent_turns(history: Any, *, max_chars: int) -> list[dict[str, str]]:
