@@ -167,14 +167,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             hub.stop()
             return 1
-    print(f"Local Hub serving {hub.url}", flush=True)
-    print(f"  repos in {hub.root}" + ("" if args.root else " (temporary: pass --root to keep them)"), flush=True)
-    if hub.token_generated:
-        print(f"  write token (generated; pass --token to choose one): {hub.token}", flush=True)
-    print(f"  use it: export HF_ENDPOINT={hub.url} HF_HUB_DISABLE_XET=1", flush=True)
-    if args.seed:
-        print(f"  and its pins of our own artifacts: export SUITE_REGISTRY={sandbox_registry(hub)}", flush=True)
+    # From the first line a caller may act on (the banner), a stop is a clean stop.
     try:
+        print(f"Local Hub serving {hub.url}", flush=True)
+        print(f"  repos in {hub.root}" + ("" if args.root else " (temporary: pass --root to keep them)"), flush=True)
+        if hub.token_generated:
+            print(f"  write token (generated; pass --token to choose one): {hub.token}", flush=True)
+        print(f"  use it: export HF_ENDPOINT={hub.url} HF_HUB_DISABLE_XET=1", flush=True)
+        if args.seed:
+            print(f"  and its pins of our own artifacts: export SUITE_REGISTRY={sandbox_registry(hub)}", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         print("Local Hub stopped", flush=True)

@@ -34,14 +34,14 @@ from shared.registry import CANDIDATE_SUFFIX, Entry, Registry, get_registry
 
 from scripts import REPO_ROOT
 from scripts._sandbox.errors import SandboxError
-from scripts._sandbox.llama_server import serve_chat_model
+from scripts._sandbox.llama_server import LLAMA_SERVER_CONCURRENCY, serve_chat_model
 from scripts._sandbox.smollm2 import SMOLLM2_CONFIGS
 from scripts._sandbox.standins import BUILDERS, SIZES
 from scripts._sandbox.texts import REVIEWS
 from scripts.hub_double import DEFAULT_PORT, LocalHub
 
 __all__ = [
-    "DEFAULT_ROOT", "REVIEWS", "SERVED_OFFLINE", "SMOLLM2_CONFIGS", "SandboxError", "Seeded", "main", "run_demo",
+    "DEFAULT_ROOT", "LLAMA_SERVER_CONCURRENCY", "REVIEWS", "SERVED_OFFLINE", "SMOLLM2_CONFIGS", "SandboxError", "Seeded", "main", "run_demo",
     "sandbox_registry", "seed", "serve_chat_model",
 ]  # fmt: skip
 
@@ -273,7 +273,7 @@ def run_demo(
 def _start_servers(stack: contextlib.ExitStack, registry_file: Path, *, port: int) -> dict[str, str]:
     """Start llama.cpp's server for each model of `SERVED_OFFLINE`; the variables that point apps at them."""
     from shared.registry import load_registry
-    from shared.serving import server_env
+    from shared.serving import server_concurrency_env, server_env
 
     registry = load_registry(registry_file)
     variables = {}
@@ -281,6 +281,7 @@ def _start_servers(stack: contextlib.ExitStack, registry_file: Path, *, port: in
         url = stack.enter_context(serve_chat_model(registry[served], port=port))
         port += 1
         variables[server_env(served)] = url
+        variables[server_concurrency_env(served)] = str(LLAMA_SERVER_CONCURRENCY)
         print(f"{served} is answered by llama.cpp's server at {url}", flush=True)
     return variables
 

@@ -18,7 +18,7 @@ Public surface (everything else is private):
     gpu_seconds_for_speech                         speech in and speech recognition (shared.audio)
     load_catalog, CatalogEntry                     every demo, for the gallery (shared.catalog)
     gpu, on_zerogpu                                the ZeroGPU decorator (shared.zerogpu)
-    device, dtype, length_batches                  where inference runs (shared.compute)
+    device, dtype, length_batches, pick_model      where inference runs (shared.compute)
     check_text, check_whole_number, InputError     refusing input: the one way (shared.inputs, shared.errors)
     page, text_validator, image_input,
     sketch_input                                   the look, the inputs and the app's bounds (shared.ui)
@@ -67,7 +67,7 @@ if _TORCH_FIRST and on_zerogpu():
     raise SuiteError("torch was imported before shared: put 'import shared' first in app.py (ZeroGPU needs it)")
 
 _LAZY = {
-    "shared.compute": ("device", "dtype", "length_batches"),
+    "shared.compute": ("device", "dtype", "length_batches", "pick_model"),
     "shared.loading": (
         "Embedder", "VectorIndex", "load_dataset", "load_embedder", "load_model", "load_pipeline",
         "load_processor", "load_tokenizer", "load_vector_index",
@@ -131,6 +131,7 @@ __all__ = [
     "load_vector_index",
     "on_zerogpu",
     "page",
+    "pick_model",
     "read_speech",
     "sketch_input",
     "stream_text",

@@ -7,6 +7,8 @@ what only the deploy needs:
     hardware: zero-a10g        # the default; cpu-basic for apps that need no GPU
     secrets: [API_KEY]         # names of Space secrets, values read from the environment
     variables: {LOG_LEVEL: info}   # Space variables: a list of names, or names with defaults
+    servers: [chat-model]      # registry entries an inference server answers (shared.serving):
+                               # the deploy sets their URL and token from the environment
     catalog: false             # true: ship the catalog of every demo with this Space (the gallery)
     feedback_keeps_files: false  # true: feedback records keep the first bytes of files, not only
                                  # their sha256 and size (uploads may be personal: opt in)
@@ -48,7 +50,7 @@ PREVIEW_ENV = "SUITE_PREVIEW"
 PREVIEW_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_PREVIEW_NAME = 32
 DEFAULT_NAMESPACE = "demo-suite"
-_SETTINGS_KEYS = {"hardware", "secrets", "variables", "catalog", "feedback_keeps_files", "smoke"}
+_SETTINGS_KEYS = {"hardware", "secrets", "variables", "servers", "catalog", "feedback_keeps_files", "smoke"}
 # What a smoke call may expect of one output (see `SmokeCall`).
 SMOKE_CHECKS = ("label", "text", "rows", "file", "any")
 
@@ -103,6 +105,8 @@ class SpaceSource:
         hardware: The hardware the Space runs on.
         secrets: Names of the Space secrets it needs; values come from the environment.
         variables: Space variables it needs, with their defaults (None: must be in the environment).
+        servers: Registry names of the models an inference server answers on the Space (their
+            URL and token come from the environment: `shared.serving`).
         catalog: Whether `catalog.json` (every demo) ships with it.
         feedback_keeps_files: Whether feedback records may keep the first bytes of files (not
             only their sha256 and size).
@@ -115,6 +119,7 @@ class SpaceSource:
     hardware: str = DEFAULT_HARDWARE
     secrets: tuple[str, ...] = ()
     variables: dict[str, str | None] = field(default_factory=dict)
+    servers: tuple[str, ...] = ()
     catalog: bool = False
     feedback_keeps_files: bool = False
     smoke: tuple[SmokeCall, ...] = ()
@@ -267,6 +272,12 @@ def _read_settings(path: Path, where: str) -> dict[str, Any]:
             f"{where}/{SETTINGS_FILE}: variables must be a list of names, or a mapping of names to default values"
         )
     settings["variables"] = {k: None if v is None else str(v) for k, v in variables.items()}
+    servers = raw.get("servers") or []
+    if not isinstance(servers, list) or not all(isinstance(s, str) and s.strip() for s in servers):
+        raise SpaceConfigError(f"{where}/{SETTINGS_FILE}: servers must be a list of registry names, like [chat-model]")
+    if len(set(servers)) != len(servers):
+        raise SpaceConfigError(f"{where}/{SETTINGS_FILE}: servers names a model twice")
+    settings["servers"] = tuple(servers)
     overlap = set(settings["secrets"]) & set(settings["variables"])
     if overlap:
         raise SpaceConfigError(f"{where}/{SETTINGS_FILE}: {', '.join(sorted(overlap))} is both a secret and a variable")

@@ -173,7 +173,9 @@ class ServedChat(Chat):
 
         self.name = name
         self.tokenizer = _chat_tokenizer(name)
-        config = AutoConfig.from_pretrained(model_folder(name), trust_remote_code=False, local_files_only=True)
+        config = AutoConfig.from_pretrained(
+            model_folder(name, weights=False), trust_remote_code=False, local_files_only=True
+        )
         self.context_tokens = min(context_tokens, int(config.max_position_embeddings))
         self.server = server(name)
         if self.server is None:

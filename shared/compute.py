@@ -3,7 +3,7 @@
 On a ZeroGPU Space (`shared.zerogpu`) models are placed on "cuda" at start-up (the `spaces`
 package emulates it until a decorated call gets a real GPU); anywhere else the device is CUDA
 when present, else the CPU. `SUITE_DEVICE=cpu|cuda` and `SUITE_DTYPE` override the choices.
-Only apps that run a model import this module (torch comes with it, lazily).
+Only apps that run or pick a model import this module; torch is imported where a function needs it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from shared import zerogpu
+from shared.serving import is_served
 
 DEVICE_ENV = "SUITE_DEVICE"
 DTYPE_ENV = "SUITE_DTYPE"
@@ -30,6 +31,22 @@ def device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def pick_model(*, gpu: str, cpu: str) -> str:
+    """The model an app runs: `gpu` where a GPU runs it or an inference server serves it
+    (`shared.serving`), else `cpu`.
+
+    The deploy reads this call in an app's code (literal names only): a Space whose `gpu` model
+    is served loads neither model in-process, so it needs no GPU, no torch and no weights.
+
+    Args:
+        gpu: Registry name of the model for a GPU or a server.
+        cpu: Registry name of the model a CPU can run in-process.
+    """
+    if is_served(gpu):
+        return gpu
+    return gpu if device() == "cuda" else cpu
 
 
 def dtype() -> Any:

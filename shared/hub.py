@@ -25,6 +25,8 @@ import yaml
 # Cards are fetched with every entry: they say whether the weights are a stand-in.
 CARD = "README.md"
 STAND_IN_TAG = "stand-in"
+# A model's weights: what a tokenizer or config alone does not need (a served model's Space).
+WEIGHTS_SUFFIX = ".safetensors"
 
 # The suite has no use for download counting (datasets pings S3 to do it).
 os.environ.setdefault("HF_UPDATE_DOWNLOAD_COUNTS", "0")
@@ -50,7 +52,7 @@ def versions(name: str) -> list[str]:
     return get_registry().versions(name)
 
 
-def fetch(name: str) -> Path:
+def fetch(name: str, *, weights: bool = True) -> Path:
     """Make sure the files of a registry entry are in the Hub cache; return their folder.
 
     The folder is the cache's snapshot of the pinned commit: `files` of the entry are in it
@@ -58,6 +60,8 @@ def fetch(name: str) -> Path:
 
     Args:
         name: Logical name in the registry.
+        weights: Also the `.safetensors` files (False: the config and tokenizer files only, what
+            a model answered by an inference server needs here).
 
     Returns:
         The snapshot folder.
@@ -73,7 +77,8 @@ def fetch(name: str) -> Path:
     if not pinned.published:
         raise NotPublishedError(pinned.not_published())
     folder: Path | None = None
-    for filename in (*pinned.files, CARD):
+    wanted = [f for f in pinned.files if weights or not f.endswith(WEIGHTS_SUFFIX)] or list(pinned.files)
+    for filename in (*wanted, CARD):
         path = _cached(pinned, filename)
         if path is None:
             path = _download(pinned, filename)

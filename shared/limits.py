@@ -51,3 +51,7 @@ MAX_FEEDBACK_FILE_BYTES = 64 * 2**20
 MAX_REQUEST_BYTES = 2 * 2**20  # any request body but a file upload (JSON of every input)
 QUEUE_SIZE = 64  # requests waiting per app; one more gets "the queue is full", at once
 CONCURRENCY = 1  # requests of one event running at once (the CPU or GPU is the bottleneck)
+# The same where inference servers answer for all of an app's models, by default: the app only
+# relays (a thread per request, waiting on the network) and TGI or vLLM batch what they get. A
+# server with one slot (llama-cpp-python's) is better sent one at a time: see shared.serving.
+SERVED_CONCURRENCY = 16

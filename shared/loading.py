@@ -28,8 +28,12 @@ _AUTO_CLASSES = {
 }
 
 
-def model_folder(name: str) -> Path:
+def model_folder(name: str, *, weights: bool = True) -> Path:
     """Fetch a model entry and check it is safe to load; return its snapshot folder.
+
+    Args:
+        name: Logical name of a model entry.
+        weights: Also fetch its weights (False: config and tokenizer files only).
 
     Raises:
         RegistryError: `name` is not a model.
@@ -39,7 +43,7 @@ def model_folder(name: str) -> Path:
     pinned = entry(name)
     if pinned.repo_type != "model":
         raise RegistryError(f"{name} is a {pinned.repo_type}, not a model")
-    folder = fetch(name)
+    folder = fetch(name, weights=weights)
     for config in ("config.json", "tokenizer_config.json", "preprocessor_config.json"):
         path = folder / config
         if path.is_file() and "auto_map" in json.loads(path.read_text(encoding="utf-8")):
@@ -85,8 +89,8 @@ def _model_from(folder: Path, class_name: str) -> Any:
 
 
 def load_tokenizer(name: str) -> Any:
-    """The tokenizer of a model entry."""
-    return _tokenizer_from(model_folder(name))
+    """The tokenizer of a model entry (its weights are not fetched for it)."""
+    return _tokenizer_from(model_folder(name, weights=False))
 
 
 def _tokenizer_from(folder: Path) -> Any:

@@ -10,6 +10,11 @@ Which revision a server runs is checked against the pin: TGI says it at `/info` 
 llama.cpp (`--model_alias`) and vLLM (`--served-model-name`) say it when the served name is
 `<repo>@<sha>`. Another repo or revision is refused; a server that does not say is used with a
 warning, which the page's footer repeats.
+
+An app whose models are all served relays `SERVED_CONCURRENCY` requests at once (TGI and vLLM
+batch them); `SUITE_SERVER_CONCURRENCY_<NAME>` says otherwise for a server: 1 for one that
+answers one request at a time (llama-cpp-python's), where requests it holds waiting would only
+compete for it.
 """
 
 from __future__ import annotations
@@ -18,16 +23,18 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from shared.errors import ServedRevisionError, ServerError
+from shared.errors import ServedRevisionError, ServerError, SpaceConfigError
 from shared.hub import entry
+from shared.limits import QUEUE_SIZE, SERVED_CONCURRENCY
 from shared.registry import REPO_ID_PATTERN, SHA_PATTERN
 
 SERVER_ENV_PREFIX = "SUITE_SERVER_"
 SERVER_TOKEN_ENV_PREFIX = "SUITE_SERVER_TOKEN_"  # noqa: S105 - the name of a variable, not a token
+SERVER_CONCURRENCY_ENV_PREFIX = "SUITE_SERVER_CONCURRENCY_"
 # Seconds to wait for a server: to connect and for its first byte, and between streamed chunks.
 CONNECT_SECONDS = 5.0
 ANSWER_SECONDS = 60.0
@@ -45,6 +52,34 @@ def server_env(name: str) -> str:
 def server_token_env(name: str) -> str:
     """The environment variable that holds the token of the server of registry entry `name`."""
     return SERVER_TOKEN_ENV_PREFIX + _env_suffix(name)
+
+
+def server_concurrency_env(name: str) -> str:
+    """The environment variable that holds how many requests the app sends `name`'s server at once."""
+    return SERVER_CONCURRENCY_ENV_PREFIX + _env_suffix(name)
+
+
+def server_concurrency(name: str, *, environ: Mapping[str, str] | None = None) -> int:
+    """How many requests the app sends the server of registry entry `name` at once.
+
+    Args:
+        name: The registry entry.
+        environ: Where to read `SUITE_SERVER_CONCURRENCY_<NAME>` (default: the process's).
+
+    Raises:
+        SpaceConfigError: `SUITE_SERVER_CONCURRENCY_<NAME>` is not a whole number from 1 to the
+            queue's size.
+    """
+    key = server_concurrency_env(name)
+    raw = (os.environ if environ is None else environ).get(key, "").strip()
+    if not raw:
+        return SERVED_CONCURRENCY
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= QUEUE_SIZE):
+        raise SpaceConfigError(
+            f"{key} must be a whole number from 1 to {QUEUE_SIZE} (requests sent to the server at once), "
+            f"not {raw[:20]!r}"
+        )
+    return int(raw)
 
 
 def _env_suffix(name: str) -> str:
@@ -83,7 +118,7 @@ class Server:
         from huggingface_hub import InferenceClient
 
         self.name = name
-        self.url = url.rstrip("/")
+        self.url = base_url(url)
         self._token = token
         # Without a token of its own, InferenceClient would send the Hub token (HF_TOKEN, the login)
         # to whatever server the URL names: an empty authorization header replaces it.
@@ -152,7 +187,10 @@ class Server:
             info = http.get(f"{self.url}/info", headers=headers, timeout=CONNECT_SECONDS)
             body = info.json() if info.status_code == 200 else None
             if isinstance(body, dict) and body.get("model_id"):
-                return ServedModel(body["model_id"], body["model_id"], body.get("model_sha"))
+                # An Inference Endpoint's TGI loads a folder (`/repository`): no repo id to check.
+                named = served_model(str(body["model_id"]))
+                sha = body.get("model_sha") if named.repo_id else None
+                return ServedModel(named.model, named.repo_id, str(sha) if sha else named.revision)
             listing = http.get(f"{self.url}/v1/models", headers=headers, timeout=CONNECT_SECONDS)
             listing.raise_for_status()
             model = str(listing.json()["data"][0]["id"])
@@ -182,16 +220,19 @@ class Server:
                 so far has been yielded).
         """
         served = self.ready()
-        text = ""
+        text, finished = "", False
         try:
             chunks = self.client.chat_completion(
                 list(messages), model=served.model, stream=True, max_tokens=max_tokens, temperature=temperature
             )
             for chunk in chunks:
                 piece = chunk.choices[0].delta.content if chunk.choices else None
+                finished = finished or bool(chunk.choices and chunk.choices[0].finish_reason)
                 if piece:
                     text += piece
                     yield text
+            if not finished:  # a stream that ends without saying why was cut (its server stopped it)
+                raise ServerError("the stream ended without a finish reason")
         except GeneratorExit:
             raise
         except Exception as exc:  # the client's HTTP, timeout and stream errors, mapped once here
@@ -203,6 +244,11 @@ class Server:
             raise ServerError(
                 f"The model server for {self.name} ({self.host}) {when}: ask again in a minute."
             ) from None
+
+
+def base_url(url: str) -> str:
+    """The server's root: a URL given with its OpenAI path (`…/v1/`) works the same as without."""
+    return url.strip().rstrip("/").removesuffix("/v1")
 
 
 def served_model(model: str) -> ServedModel:
@@ -221,7 +267,7 @@ def server(name: str) -> Server | None:
     token = os.environ.get(server_token_env(name), "").strip() or None
     with _servers_lock:
         found = _servers.get(name)
-        if found is None or (found.url, found._token) != (url.rstrip("/"), token):
+        if found is None or (found.url, found._token) != (base_url(url), token):
             found = _servers[name] = Server(name, url=url, token=token)
         return found
 
@@ -233,5 +279,6 @@ def footer_note(name: str) -> str:
 
 
 __all__ = [
-    "ServedModel", "Server", "footer_note", "is_served", "served_model", "server", "server_env", "server_token_env",
+    "ServedModel", "Server", "base_url", "footer_note", "is_served", "served_model", "server", "server_concurrency",
+    "server_concurrency_env", "server_env", "server_token_env",
 ]  # fmt: skip

@@ -50,7 +50,7 @@ from shared.limits import (
     MAX_TEXT_CHARS,
     QUEUE_SIZE,
 )
-from shared.serving import footer_note
+from shared.serving import footer_note, is_served, server_concurrency
 
 import gradio as gr
 from gradio.data_classes import FileData, ImageData
@@ -122,7 +122,10 @@ def page(app: str | os.PathLike[str], description: str, *, uses: Sequence[str]) 
             _PAGE_LOG.reset(token)
         gr.HTML(footer_html(uses, feedback=log.where), elem_id="suite-footer")
     blocks.feedback_log = log  # type: ignore[attr-defined]
-    _bound(blocks)
+    # Every version counts: a Compare tab runs the candidate too.
+    models = [version for name in uses for version in versions(name)]
+    served = bool(models) and all(is_served(m) for m in models)
+    _bound(blocks, concurrency=min(server_concurrency(m) for m in models) if served else CONCURRENCY)
 
 
 def feedback(endpoint: str, *, inputs: Sequence[Any], outputs: Sequence[Any]) -> None:
@@ -326,9 +329,10 @@ def footer_html(uses: Sequence[str], *, feedback: str = "") -> str:
     return f"<footer><small>{pinned_list}{kept}</small></footer>"
 
 
-def _bound(blocks: gr.Blocks) -> None:
-    """Refusals shown as one line; a bounded queue and one request per event at a time; launch
-    with bounded bodies and uploads.
+def _bound(blocks: gr.Blocks, *, concurrency: int = CONCURRENCY) -> None:
+    """Refusals shown as one line; a bounded queue and `concurrency` requests per event at a time
+    (one; where inference servers answer for every model, what they take: `shared.serving`);
+    launch with bounded bodies and uploads.
 
     The queue's limit answers a flood at once ("the queue is full") instead of holding every
     request in memory. `launch` keeps its signature; it only gets defaults for `max_file_size`
@@ -338,7 +342,7 @@ def _bound(blocks: gr.Blocks) -> None:
     for block_fn in blocks.fns.values():
         if block_fn.fn is not None:
             block_fn.fn = _refusing(block_fn.fn)
-    blocks.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
+    blocks.queue(max_size=QUEUE_SIZE, default_concurrency_limit=concurrency)
     upload_limit = upload_limit_of(blocks)
     plain_launch = blocks.launch
 

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.catalog import CARD_FILE, CATALOG_FILE, SETTINGS_FILE, ZEROGPU, CatalogEntry, SpaceSource, catalog_json
-from shared.registry import Registry
+from shared.registry import Entry, Registry
 
 from scripts import REPO_ROOT
 from scripts._deploy.card import card_body, check_card, complete_card, render_readme
 from scripts._deploy.checks import check_direct_loads, check_gpu_handler, check_sizes
 from scripts._deploy.errors import RefusedError
 from scripts._deploy.pins import PinChecker, registry_entries_used
+from scripts._deploy.platform import CPU_BASIC
 from scripts._deploy.requirements import forget_distributions, requirements_txt
 from scripts._deploy.secrets import check_bundle, check_variables
 from scripts._deploy.sources import forget_parsed, imported_names, parse_python
@@ -37,6 +38,8 @@ _SKIPPED_FILES = {".DS_Store", "Thumbs.db", SETTINGS_FILE}
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
 # Written by the deploy: a copy in the demo folder would be overwritten, so it is not read.
 _GENERATED = {"requirements.txt", CATALOG_FILE}
+# What an inference server can answer for an app (`shared.serving`): chat completions.
+SERVABLE_TASKS = ("text-generation",)
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,16 @@ class Bundle:
         source: The demo folder.
         files: Path in the repo → content (the README's front matter completed).
         hardware: The hardware the Space is to run on.
+        served: The registry names an inference server answers for it (`servers:` of its
+            `space.yaml`): the deploy sets their URL and token.
+        in_process: The registry names of the models the Space runs itself.
     """
 
     source: SpaceSource
     files: dict[str, bytes]
     hardware: str
+    served: tuple[str, ...] = ()
+    in_process: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -91,7 +99,8 @@ def stage(
         registry: The registry in use; `registry_file` is its file, copied into the bundle.
         pins: Checks every entry the app loads against the Hub.
         suite: Where `shared/` and the suite's requirements are.
-        hardware: Overrides the hardware the demo declares.
+        hardware: Overrides the hardware the demo declares (and the `cpu-basic` of a demo whose
+            models are all served).
         catalog: The gallery entries, written as `catalog.json` when the demo asks for them.
         forbidden: Strings that must appear nowhere in the bundle (the token in use).
 
@@ -102,29 +111,60 @@ def stage(
         RefusedError: a rule is broken; the message names the file and what to do.
     """
     suite = suite or Suite()
-    hardware = hardware or source.hardware
     files = _demo_files(source.folder)
     demo_sources = _python_sources(files)
+    entries = registry_entries_used(demo_sources, registry, served=source.servers)
+    in_process = in_process_models(source, entries)
+    # Servers answer for every model: nothing runs one here, so no GPU, no torch, no weights.
+    all_served = bool(source.servers) and not in_process
+    hardware = hardware or (CPU_BASIC if all_served else source.hardware)
     files.update(shared_files(suite.shared_dir, registry_file, demo_sources))
     if source.catalog:
         files[CATALOG_FILE] = catalog_json(list(catalog)).encode()
     check_direct_loads(source.name, demo_sources)
     if hardware == ZEROGPU:
         check_gpu_handler(source.name, demo_sources)
-    entries = registry_entries_used(demo_sources, registry)
     with ThreadPoolExecutor(max_workers=max(1, len(entries))) as pool:  # one Hub round trip, not one per entry
         facts = tuple(pool.map(pins.check, entries))
     files["requirements.txt"] = requirements_txt(
-        _python_sources(files), pins_file=suite.requirements, hardware=hardware
-    ).encode()
-    card = complete_card(source, facts, pins_file=suite.requirements)
+        _python_sources(files), pins_file=suite.requirements, hardware=hardware, runs_models=not all_served,
+        own=demo_sources,
+    ).encode()  # fmt: skip
+    card = complete_card(source, facts, pins_file=suite.requirements, served=source.servers)
     files[CARD_FILE] = render_readme(card, card_body(source.folder / CARD_FILE)).encode()
     check_card(source.name, card, files, hardware=hardware)
     # Every file, generated ones included, and the variables' defaults, which the Hub would show.
     check_bundle(source.name, files, forbidden)
     check_variables(source.name, source.variables, forbidden)
     check_sizes(source.name, files)
-    return Bundle(source=source, files=dict(sorted(files.items())), hardware=hardware)
+    return Bundle(
+        source=source,
+        files=dict(sorted(files.items())),
+        hardware=hardware,
+        served=source.servers,
+        in_process=tuple(e.name for e in in_process),
+    )
+
+
+def in_process_models(source: SpaceSource, entries: Sequence[Entry]) -> list[Entry]:
+    """The models of `entries` that run in-process, once the demo's `servers:` are checked.
+
+    Raises:
+        RefusedError: `servers:` names what the app does not load, or a model that cannot be
+            served (only chat models can: `shared.Chat`).
+    """
+    loaded = {e.name: e for e in entries}
+    where = f"spaces/{source.name}/{SETTINGS_FILE}"
+    for name in source.servers:
+        if name not in loaded:
+            uses = ", ".join(sorted(loaded)) or "no registry entry"
+            raise RefusedError(f"{where}: servers names {name}, which the app does not load (it loads {uses})")
+        if loaded[name].repo_type != "model" or loaded[name].task not in SERVABLE_TASKS:
+            raise RefusedError(
+                f"{where}: {name} cannot be served by an inference server (only {', '.join(SERVABLE_TASKS)} "
+                f"models can, through shared.Chat): remove it from servers"
+            )
+    return [e for e in entries if e.repo_type == "model" and e.name not in source.servers]
 
 
 def _python_sources(files: Mapping[str, bytes]) -> dict[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.metadata
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +35,15 @@ def card_body(readme: Path) -> str:
     return RepoCard(readme.read_text("utf-8")).text
 
 
-def complete_card(source: SpaceSource, uses: Sequence[PinFacts], *, pins_file: Path) -> dict[str, Any]:
+def complete_card(
+    source: SpaceSource, uses: Sequence[PinFacts], *, pins_file: Path, served: Collection[str] = ()
+) -> dict[str, Any]:
     """The README front matter the Space gets: the source's, plus what the suite knows.
 
     `sdk_version` is the gradio the suite pins, `models`/`datasets` are the repos the app loads,
     and `preload_from_hub` pins every model's files (and card) at its commit, so that the Space
-    downloads them at build time and sends no request for them at run time.
+    downloads them at build time and sends no request for them at run time; a `served` model
+    (an inference server answers for it) is not preloaded: the app fetches only its tokenizer.
     """
     card = {k: v for k, v in source.card.items() if k not in COMPUTED_KEYS}
     gradio = suite_pins(pins_file).get("gradio") or importlib.metadata.version("gradio")
@@ -54,12 +57,15 @@ def complete_card(source: SpaceSource, uses: Sequence[PinFacts], *, pins_file: P
     }
     if models:
         computed["models"] = sorted({f.entry.repo_id for f in models})
-        computed["preload_from_hub"] = list(  # one line per commit: a candidate may be another entry's pin
-            dict.fromkeys(
-                f"{f.entry.repo_id} {','.join([*f.entry.files, *([CARD_FILE] if f.has_card else [])])} {f.entry.revision}"
-                for f in models
+        preloaded = [f for f in models if f.entry.name not in served]
+        if preloaded:  # one line per commit: a candidate may be another entry's pin
+            computed["preload_from_hub"] = list(
+                dict.fromkeys(
+                    f"{f.entry.repo_id} {','.join([*f.entry.files, *([CARD_FILE] if f.has_card else [])])} "
+                    f"{f.entry.revision}"
+                    for f in preloaded
+                )
             )
-        )
     if datasets:
         computed["datasets"] = sorted({f.entry.repo_id for f in datasets})
     ordered = {k: card.pop(k) for k in ("title", "emoji", "colorFrom", "colorTo") if k in card}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,12 +87,33 @@ def _unpublished(entry: Entry) -> str:
     return f"{where}; publish it (README.md, 'Publishing our own artifacts') or fix the pin in the registry"
 
 
-def registry_entries_used(sources: Mapping[str, str], registry: Registry) -> list[Entry]:
-    """The registry entries the demo's code names (every string constant that is a registry name),
-    and their candidates (`shared.page` shows both versions where there is one)."""
+def registry_entries_used(
+    sources: Mapping[str, str], registry: Registry, *, served: Collection[str] = ()
+) -> list[Entry]:
+    """The registry entries the demo's code may load, in-process or from a server.
+
+    Every string constant that is a registry name, with its candidate (`shared.page` shows both
+    versions where there is one), except the CPU model of a `pick_model(gpu=..., cpu=...)` call
+    whose GPU model is `served`: the app then never loads it (`shared.compute.pick_model`).
+    """
+    unused: set[int] = set()
+    trees = [parse_python(text) for text in sources.values()]
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _called_name(node.func) == "pick_model":
+                models = {k.arg: k.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+                if "gpu" in models and "cpu" in models and models["gpu"].value in served:
+                    unused.add(id(models["cpu"]))
     names: set[str] = set()
-    for text in sources.values():
-        for node in ast.walk(parse_python(text)):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in registry:
+    for tree in trees:
+        for node in ast.walk(tree):
+            named = isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in registry
+            if named and id(node) not in unused:
                 names.update(registry.versions(node.value.removesuffix(CANDIDATE_SUFFIX)))
     return [registry[name] for name in sorted(names)]
+
+
+def _called_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else None

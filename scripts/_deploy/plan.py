@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.catalog import CARD_FILE, PREVIEW_ENV, SpaceSource
+from shared.errors import SpaceConfigError
 from shared.feedback_log import KEEPS_FILES_ENV as FEEDBACK_KEEPS_FILES_ENV
 from shared.feedback_log import REPO_ENV as FEEDBACK_REPO_ENV
 from shared.feedback_log import TOKEN_ENV as FEEDBACK_TOKEN_ENV
 from shared.feedback_log import VERSION_ENV
+from shared.serving import server_concurrency, server_concurrency_env, server_env, server_token_env
 
 from scripts._deploy.bundle import Bundle
 from scripts._deploy.errors import DeployError, RefusedError
@@ -149,9 +151,25 @@ def plan_deploy(
     extra[FEEDBACK_KEEPS_FILES_ENV] = "1" if space.feedback_keeps_files else None
     if app_version and plan.changes:
         extra[VERSION_ENV] = app_version
-    _plan_variables(api, space, plan, environ=environ, forbidden=forbidden, extra=extra)
-    optional = () if preview else (FEEDBACK_TOKEN_ENV,)
+    # The URL of each model's server (a public variable), how many requests it takes at once (when
+    # said), its token (a secret, when it wants one).
+    declared = {**space.variables, **{server_env(name): None for name in bundle.served}}
+    for name in bundle.served:
+        if environ.get(server_concurrency_env(name), "").strip():
+            try:
+                server_concurrency(name, environ=environ)
+            except SpaceConfigError as exc:
+                raise RefusedError(f"spaces/{space.name}: {exc}") from None
+            declared[server_concurrency_env(name)] = environ[server_concurrency_env(name)].strip()
+    _plan_variables(api, space, plan, environ=environ, forbidden=forbidden, declared=declared, extra=extra)
+    optional = {} if preview else {FEEDBACK_TOKEN_ENV: "verdicts stay on the Space's disk"}
+    optional.update(
+        {server_token_env(name): f"the server of {name} is asked without a token" for name in bundle.served}
+    )
     _plan_secrets(space, plan, environ=environ, sync_secrets=sync_secrets, optional=optional)
+    if bundle.served:
+        alone = "" if bundle.in_process else f"; no model runs in the Space: {bundle.hardware}, no torch"
+        plan.notes.append(f"served by an inference server: {', '.join(bundle.served)} (not preloaded{alone})")
     # The Hub checks the front matter before a commit that changes README.md; ask it first only
     # where something else would be written before that commit (or nothing will be).
     readme_changes = any(c.path == CARD_FILE for c in plan.changes)
@@ -197,12 +215,14 @@ def _plan_variables(
     *,
     environ: Mapping[str, str],
     forbidden: Sequence[str],
+    declared: Mapping[str, str | None],
     extra: Mapping[str, str | None],
 ) -> None:
-    """The variables to set: the demo's, and `extra` (None: "0" where the Space has it on)."""
+    """The variables to set: the `declared` ones (name → default; None: from the environment
+    only), and `extra` (None: "0" where the Space has it on)."""
     wanted = {k: v for k, v in extra.items() if v is not None}
     switched_off = [k for k, v in extra.items() if v is None]
-    for key, default in space.variables.items():
+    for key, default in declared.items():
         value = environ.get(key, default)
         if value is None:
             if plan.create:
@@ -210,6 +230,9 @@ def _plan_variables(
             plan.notes.append(f"variable {key}: not in the environment, the Space keeps its value")
         else:
             wanted[key] = value
+    for name in space.servers:
+        if server_env(name) in wanted:
+            check_server_url(space.name, name, wanted[server_env(name)])
     if not wanted and not (switched_off and plan.remote.exists):
         return
     check_variables(space.name, wanted, forbidden)  # values from the environment too
@@ -226,8 +249,15 @@ def _plan_variables(
 
 
 def _plan_secrets(
-    space: SpaceSource, plan: Plan, *, environ: Mapping[str, str], sync_secrets: bool, optional: Sequence[str]
+    space: SpaceSource,
+    plan: Plan,
+    *,
+    environ: Mapping[str, str],
+    sync_secrets: bool,
+    optional: Mapping[str, str],
 ) -> None:
+    """The secrets to set: the demo's (required), and the `optional` ones (name → what their
+    absence means) that the environment has."""
     # The Hub never gives secrets back, so they cannot be compared: they are set with the
     # Space's creation, with any other change (the Space restarts anyway), or when asked.
     missing = [k for k in space.secrets if not environ.get(k)]
@@ -236,10 +266,38 @@ def _plan_secrets(
     plan.notes += [f"secret {k}: not in the environment, the Space keeps its value" for k in missing]
     absent = [k for k in optional if k not in space.secrets and not environ.get(k)]
     if absent and plan.create:
-        plan.notes += [f"secret {k}: not in the environment: verdicts stay on the Space's disk" for k in absent]
+        plan.notes += [f"secret {k}: not in the environment: {optional[k]}" for k in absent]
     if plan.writes or sync_secrets:  # an unfinished deploy may not have set them
         names = [*space.secrets, *(k for k in optional if k not in space.secrets)]
         plan.secrets = {k: environ[k] for k in names if environ.get(k)}
+
+
+def check_server_url(demo: str, name: str, url: str) -> None:
+    """Refuse the URL of model `name`'s server if it would not work or would publish a secret
+    (Space variables are public).
+
+    Raises:
+        RefusedError: not an http(s) URL with a host, or it holds a user, password, query or
+            fragment.
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        parts = None
+    key = server_env(name)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RefusedError(
+            f"spaces/{demo}: ${key} must be the server's base URL, like https://xyz.endpoints.huggingface.cloud/v1/ "
+            f"(it is not an http(s) URL)"
+        )
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise RefusedError(
+            f"spaces/{demo}: ${key} holds credentials or a query, and Space variables are public: "
+            f"give the bare URL and put the token in ${server_token_env(name)}"
+        )
 
 
 def _validate_on_hub(bundle: Bundle) -> None:

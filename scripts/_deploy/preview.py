@@ -17,9 +17,10 @@ from typing import Any
 from shared.catalog import MAX_PREVIEW_NAME, PREVIEW_ENV, PREVIEW_NAME
 
 from scripts._deploy.errors import DeployError
+from scripts._deploy.platform import CPU_BASIC
 from scripts.hub_client import HubRequestError, hub_failure
 
-PREVIEW_HARDWARE = "cpu-basic"
+PREVIEW_HARDWARE = CPU_BASIC
 PREVIEW_INFIX = "-preview-"
 # The first line of a preview report: the pull request's comment that holds it is found by it.
 REPORT_MARKER = "<!-- scripts/deploy.py preview report -->"

@@ -28,6 +28,9 @@ from scripts._sandbox.wheels import wheel_cache
 
 # The window the server keeps per sequence (the chat demo's, `shared.Chat`'s default).
 CONTEXT_TOKENS = 4096
+# It answers one request at a time (one slot): apps send it one at a time
+# (`SUITE_SERVER_CONCURRENCY_<NAME>`); requests it holds waiting only compete for it.
+LLAMA_SERVER_CONCURRENCY = 1
 START_SECONDS = 120.0
 INSTALL_HINT = "pip install 'llama-cpp-python[server]==0.3.36' (a source build: about 10 minutes on 2 cores, once)"
 
@@ -70,6 +73,8 @@ def serve_chat_model(
         sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_file()), "--model_alias", served_name or f"{entry.repo_id}@{entry.revision}",
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(CONTEXT_TOKENS),
         "--n_threads", str(max(1, os.cpu_count() or 1)), "--verbose", "false",
+        # Its default cuts the answer being streamed whenever another request comes in: queue them.
+        "--interrupt_requests", "false",
     ]  # fmt: skip
     if api_key:
         command += ["--api_key", api_key]

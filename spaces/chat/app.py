@@ -12,7 +12,7 @@ import shared  # first: ZeroGPU needs `spaces` imported before gradio and torch
 
 import gradio as gr
 
-MODEL = "chat-model" if shared.is_served("chat-model") or shared.device() == "cuda" else "chat-model-small"
+MODEL = shared.pick_model(gpu="chat-model", cpu="chat-model-small")
 chats = {version: shared.Chat(version) for version in shared.versions(MODEL)}  # and its candidate
 chat = chats[MODEL]
 SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and clearly."

@@ -9,6 +9,7 @@ import time
 import shared
 from shared import limits
 from shared import ui as shared_ui
+from shared.serving import server_concurrency, server_concurrency_env, server_env
 
 import gradio as gr
 import httpx
@@ -132,3 +133,30 @@ def test_a_preview_space_says_so_at_the_top_of_its_page(monkeypatch, app_file, v
 
     shown = notice_of(demo)
     assert shown == notice if notice is None else shown.startswith(notice)
+
+
+@pytest.mark.usefixtures("sandbox")
+def test_a_page_whose_every_model_is_served_relays_what_its_servers_take(monkeypatch, app_file):
+    monkeypatch.setenv(server_env("chat-model"), "http://127.0.0.1:9")  # not asked to build a page
+    with shared.page(app_file("Served"), "Every model on a server.", uses=["chat-model"]) as batching:
+        gr.Textbox()
+    monkeypatch.setenv(server_concurrency_env("chat-model"), "1")  # a server with one slot
+    with shared.page(app_file("One slot"), "Every model on a server.", uses=["chat-model"]) as one_slot:
+        gr.Textbox()
+    monkeypatch.setenv(server_env("chat-model-small"), "http://127.0.0.1:9")
+    # The 135M model is served, but its candidate (the Compare tab's other version) runs here.
+    with shared.page(app_file("Half"), "A candidate runs in-process.", uses=["chat-model-small"]) as half:
+        gr.Textbox()
+
+    assert batching._queue.default_concurrency_limit == limits.SERVED_CONCURRENCY == 16
+    assert one_slot._queue.default_concurrency_limit == 1
+    assert half._queue.default_concurrency_limit == limits.CONCURRENCY == 1
+
+
+@pytest.mark.parametrize("value", ["0", "many", "65", "-1", "1.5", "٣"])
+def test_a_wrong_server_concurrency_is_one_line(monkeypatch, value):
+    monkeypatch.setenv(server_concurrency_env("chat-model"), value)
+
+    with pytest.raises(shared.SpaceConfigError, match=r"^SUITE_SERVER_CONCURRENCY_CHAT_MODEL must be a whole number "
+                       r"from 1 to 64 \(requests sent to the server at once\), not "):  # fmt: skip
+        server_concurrency("chat-model")
