@@ -9,7 +9,11 @@ weight values), with the same warm Hub cache, on the same machine, in one run. M
 - cold start: process start to first prediction, warm cache (median of --starts runs each),
   and the Hub requests each start sends (goal: ratio <= 1.0 and zero requests for the suite);
 - throughput and latency with --clients concurrent clients (goal: >= 3x the naive throughput
-  at an equal or lower p95 latency).
+  at an equal or lower p95 latency);
+- in the same run, the model's batched forward-pass limit at the same request mix (what the
+  demo's handler computes for full batches, with no app around it: `_benchmark/forward_limit`),
+  and the suite's throughput as a fraction of it (goal: >= 0.7), beside the CPU's capabilities
+  (AVX2, AVX-512, AVX512-BF16, AMX) and the dtype the suite chose.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +38,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts import REPO_ROOT
+from scripts._benchmark.machine import cpu_summary
 from scripts._benchmark.running import AppProcess
 from scripts.hub_double import LocalHub
 from scripts.sandbox import REVIEWS, seed
@@ -53,6 +59,16 @@ class Result:
     throughput_rps: float
     p50_ms: float
     p95_ms: float
+
+
+@dataclass
+class Limit:
+    """The model alone: full batches through the demo's computation, in the apps' environment."""
+
+    requests_per_second: float
+    batch: int
+    dtype: str
+    threads: int
 
 
 class RunningApp(AppProcess):
@@ -104,8 +120,19 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
 
 
-def run(*, clients: int = 32, per_client: int = 8, starts: int = 3, progress=print) -> list[Result]:
-    """Measure both apps; returns one Result each (suite first)."""
+def forward_limit(env: dict[str, str], *, batch: int) -> Limit:
+    """Run `_benchmark/forward_limit` in a process of its own with the apps' environment."""
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts._benchmark.forward_limit", "--batch", str(batch)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"the forward-pass limit failed: {done.stderr.strip()[-2000:]}")
+    return Limit(batch=batch, **json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def run(*, clients: int = 32, per_client: int = 8, starts: int = 3, progress=print) -> tuple[list[Result], Limit]:
+    """Measure both apps and the model alone; returns one Result each (suite first) and the limit."""
     with tempfile.TemporaryDirectory(prefix="benchmark-") as scratch:
         hub = LocalHub(root=Path(scratch) / "hub").start()
         try:
@@ -139,15 +166,19 @@ def run(*, clients: int = 32, per_client: int = 8, starts: int = 3, progress=pri
                 results.append(Result(name, statistics.median(timings[name]), requests[name],
                                       len(latencies) / wall, _p(latencies, 50), _p(latencies, 95)))  # fmt: skip
                 progress(f"load {name}: {results[-1].throughput_rps:.1f} req/s, p95 {results[-1].p95_ms:.0f} ms")
-            return results
+            # Gradio's batch is at most 32 (the demo's max_batch_size), and at most one per client.
+            limit = forward_limit(env, batch=min(clients, 32))
+            progress(f"forward-pass limit: {limit.requests_per_second:.1f} req/s ({limit.dtype}, batch {limit.batch})")
+            return results, limit
         finally:
             hub.stop()
 
 
-def report(results: list[Result], *, clients: int) -> str:
+def report(results: list[Result], limit: Limit, *, clients: int) -> str:
     """The side-by-side table and the ratios against the goals."""
     suite, naive = results
     lines = [
+        f"machine: {cpu_summary()}; dtype {limit.dtype}, {limit.threads} torch threads",
         f"{'app':<8}{'cold start':>12}{'Hub requests':>14}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}",
         *(f"{r.app:<8}{r.cold_start_s:>11.2f}s{r.start_requests:>14}{r.throughput_rps:>9.1f}{r.p50_ms:>9.0f}"
           f"{r.p95_ms:>9.0f}" for r in results),
@@ -157,6 +188,8 @@ def report(results: list[Result], *, clients: int) -> str:
         f"throughput ratio with {clients} clients (suite / naive): {suite.throughput_rps / naive.throughput_rps:.2f}"
         "  (goal >= 3.0)",
         f"p95 latency ratio (suite / naive): {suite.p95_ms / naive.p95_ms:.2f}  (goal <= 1.0)",
+        f"forward-pass limit (the model alone, batches of {limit.batch}): {limit.requests_per_second:.1f} req/s; "
+        f"suite / limit: {suite.throughput_rps / limit.requests_per_second:.2f}  (goal >= 0.7)",
     ]  # fmt: skip
     return "\n".join(lines)
 
@@ -169,17 +202,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--starts", type=int, default=3, help="cold starts per app (the median counts)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    results = run(clients=args.clients, per_client=args.requests_per_client, starts=args.starts)
+    results, limit = run(clients=args.clients, per_client=args.requests_per_client, starts=args.starts)
     print()
-    print(report(results, clients=args.clients))
+    print(report(results, limit, clients=args.clients))
     if args.json:
-        args.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+        document = {"apps": [asdict(r) for r in results], "forward_limit": asdict(limit)}
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
     suite, naive = results
     met = (
         suite.cold_start_s <= naive.cold_start_s
         and suite.start_requests == 0
         and suite.throughput_rps >= 3 * naive.throughput_rps
         and suite.p95_ms <= naive.p95_ms
+        and suite.throughput_rps >= 0.7 * limit.requests_per_second
     )
     return 0 if met else 1
 

@@ -47,6 +47,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 from shared import compute
 
+from scripts._benchmark.machine import cpu_summary
 from scripts.sandbox import SMOLLM2_CONFIGS
 
 METHODS = ("(a) generate", "(b) generate + streamer thread", "(c) TokenStreamer")
@@ -119,18 +120,8 @@ def machine_name(device: str) -> str:
     else:
         # the load average says whether other processes shared the cores (and the numbers are noisy)
         load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
-        where = f"CPU {_cpu_model()} ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads{load})"
+        where = f"CPU {cpu_summary()} ({torch.get_num_threads()} torch threads{load})"
     return f"{where}; torch {torch.__version__}, transformers {transformers.__version__}, Python {platform.python_version()}"
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def bandwidth_ceiling(gpu_name: str, weight_bytes: int) -> tuple[str, float] | None:

@@ -48,6 +48,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts import REPO_ROOT
+from scripts._benchmark.machine import cpu_summary
 from scripts._benchmark.running import AppProcess
 from scripts.hub_double import LocalHub, free_port
 from scripts.sandbox import LLAMA_SERVER_CONCURRENCY, sandbox_registry, seed, serve_chat_model
@@ -240,17 +241,6 @@ def format_round(r: Round) -> str:
     )
 
 
-def machine() -> str:
-    """The CPU the numbers come from."""
-    name = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    return f"{name}, {os.cpu_count()} cores"
-
-
 def report(rounds: list[Round]) -> str:
     """The side-by-side table and, per number of users, what the server changes."""
     lines = [HEADER, *(format_round(r) for r in rounds), ""]
@@ -280,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if min(args.users) < 1 or args.requests_per_user < 1 or not 16 <= args.new_tokens <= 1024:
         parser.error("users and requests per user must be at least 1, new tokens 16 to 1024 (the chat's range)")
-    print(f"machine: {machine()}; Python {platform.python_version()}", flush=True)
+    print(f"machine: {cpu_summary()}; Python {platform.python_version()}", flush=True)
     print(HEADER, flush=True)
     rounds = run(users=args.users, per_user=args.requests_per_user, new_tokens=args.new_tokens, backends=args.backends)
     print()
