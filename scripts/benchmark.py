@@ -13,7 +13,9 @@ weight values), with the same warm Hub cache, on the same machine, in one run. M
 - in the same run, the model's batched forward-pass limit at the same request mix (what the
   demo's handler computes for full batches, with no app around it: `_benchmark/forward_limit`),
   and the suite's throughput as a fraction of it (goal: >= 0.7), beside the CPU's capabilities
-  (AVX2, AVX-512, AVX512-BF16, AMX) and the dtype the suite chose.
+  (AVX2, AVX-512, AVX512-BF16, AMX) and the dtype the suite chose;
+- where the CPU went during each load: the app's process, the load generator's (the clients
+  share the cores), and what stayed idle.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts import REPO_ROOT
-from scripts._benchmark.machine import cpu_summary
+from scripts._benchmark.machine import cpu_summary, own_cpu_seconds, process_cpu_seconds
 from scripts._benchmark.running import AppProcess
 from scripts.hub_double import LocalHub
 from scripts.sandbox import REVIEWS, seed
@@ -59,6 +61,17 @@ class Result:
     throughput_rps: float
     p50_ms: float
     p95_ms: float
+    load_wall_s: float = 0.0
+    app_cpu_s: float | None = None  # CPU the app used during the load (None: not measurable here)
+    load_generator_cpu_s: float = 0.0  # and the clients, on the same cores
+
+    @property
+    def idle_share(self) -> float | None:
+        """The share of the machine's CPU time that neither the app nor the clients used."""
+        if self.app_cpu_s is None or not self.load_wall_s:
+            return None
+        available = self.load_wall_s * (os.cpu_count() or 1)
+        return max(0.0, 1 - (self.app_cpu_s + self.load_generator_cpu_s) / available)
 
 
 @dataclass
@@ -160,11 +173,16 @@ def run(*, clients: int = 32, per_client: int = 8, starts: int = 3, progress=pri
                 app = RunningApp(path, env)
                 try:
                     _load(app.url, clients, 1)  # connect everyone once; not measured
+                    app_cpu, own_cpu = process_cpu_seconds(app.process.pid), own_cpu_seconds()
                     wall, latencies = _load(app.url, clients, per_client)
+                    app_after = process_cpu_seconds(app.process.pid)
+                    own_cpu = own_cpu_seconds() - own_cpu
                 finally:
                     app.stop()
+                app_used = app_after - app_cpu if app_cpu is not None and app_after is not None else None
                 results.append(Result(name, statistics.median(timings[name]), requests[name],
-                                      len(latencies) / wall, _p(latencies, 50), _p(latencies, 95)))  # fmt: skip
+                                      len(latencies) / wall, _p(latencies, 50), _p(latencies, 95), wall, app_used,
+                                      own_cpu))  # fmt: skip
                 progress(f"load {name}: {results[-1].throughput_rps:.1f} req/s, p95 {results[-1].p95_ms:.0f} ms")
             # Gradio's batch is at most 32 (the demo's max_batch_size), and at most one per client.
             limit = forward_limit(env, batch=min(clients, 32))
@@ -190,6 +208,9 @@ def report(results: list[Result], limit: Limit, *, clients: int) -> str:
         f"p95 latency ratio (suite / naive): {suite.p95_ms / naive.p95_ms:.2f}  (goal <= 1.0)",
         f"forward-pass limit (the model alone, batches of {limit.batch}): {limit.requests_per_second:.1f} req/s; "
         f"suite / limit: {suite.throughput_rps / limit.requests_per_second:.2f}  (goal >= 0.7)",
+        *(f"CPU during the load ({r.app}): app {r.app_cpu_s:.1f} s, load generator {r.load_generator_cpu_s:.1f} s "
+          f"in {r.load_wall_s:.1f} s on {os.cpu_count()} cores: {r.idle_share:.0%} idle"
+          for r in results if r.idle_share is not None),
     ]  # fmt: skip
     return "\n".join(lines)
 

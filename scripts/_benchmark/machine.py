@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import resource
 from pathlib import Path
 
 # /proc/cpuinfo flag → the name people know it by.
@@ -40,3 +41,18 @@ def cpu_summary() -> str:
     """One line: model, cores, and each feature yes/no, e.g. `AMD EPYC 7B13, 2 cores; AVX2 yes, …`."""
     features = ", ".join(f"{name} {'yes' if present else 'no'}" for name, present in cpu_features().items())
     return f"{cpu_model()}, {os.cpu_count()} cores; {features}"
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far, all its threads (None: not on Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """CPU time (user + system) this process has used so far, all its threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
