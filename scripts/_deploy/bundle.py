@@ -127,9 +127,8 @@ def stage(
     with ThreadPoolExecutor(max_workers=max(1, len(entries))) as pool:  # one Hub round trip, not one per entry
         facts = tuple(pool.map(pins.check, entries))
     files["requirements.txt"] = requirements_txt(
-        _python_sources(files), pins_file=suite.requirements, hardware=hardware, runs_models=not all_served,
-        own=demo_sources,
-    ).encode()  # fmt: skip
+        _python_sources(files), pins_file=suite.requirements, hardware=hardware, runs_models=not all_served
+    ).encode()
     card = complete_card(source, facts, pins_file=suite.requirements, served=source.servers)
     files[CARD_FILE] = render_readme(card, card_body(source.folder / CARD_FILE)).encode()
     check_card(source.name, card, files, hardware=hardware)

@@ -157,10 +157,9 @@ def plan_deploy(
     for name in bundle.served:
         if environ.get(server_concurrency_env(name), "").strip():
             try:
-                server_concurrency(name, environ=environ)
+                declared[server_concurrency_env(name)] = str(server_concurrency(name, environ=environ))
             except SpaceConfigError as exc:
                 raise RefusedError(f"spaces/{space.name}: {exc}") from None
-            declared[server_concurrency_env(name)] = environ[server_concurrency_env(name)].strip()
     _plan_variables(api, space, plan, environ=environ, forbidden=forbidden, declared=declared, extra=extra)
     optional = {} if preview else {FEEDBACK_TOKEN_ENV: "verdicts stay on the Space's disk"}
     optional.update(

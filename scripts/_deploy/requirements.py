@@ -14,35 +14,27 @@ from scripts._deploy.platform import ZEROGPU, ZEROGPU_TORCH
 from scripts._deploy.sources import imported_names, parse_python
 
 
-def requirements_txt(
-    sources: Mapping[str, str],
-    *,
-    pins_file: Path,
-    hardware: str,
-    runs_models: bool = True,
-    own: Mapping[str, str] | None = None,
-) -> str:
+def requirements_txt(sources: Mapping[str, str], *, pins_file: Path, hardware: str, runs_models: bool = True) -> str:
     """The Space's `requirements.txt`: every distribution its code imports, pinned.
 
     Versions are the suite's pins (`pins_file`, its requirements), else the installed ones. gradio is
     left out: the Space installs the README's `sdk_version`. On ZeroGPU torch is pinned to the
     newest version ZeroGPU supports. A Space that runs no model (inference servers answer for
-    it: `runs_models` False) gets no torch, unless its own code (`own`, the demo's files)
-    imports it: `shared` only imports torch where a model runs.
+    it: `runs_models` False) gets no torch, unless a file of its own (not of `shared/`) imports
+    it: `shared` only imports torch where a model runs.
 
     Raises:
         RefusedError: the code imports something that is not installed here (no version to pin).
     """
     local = {Path(p).parts[0].removesuffix(".py") for p in sources}
-    modules: dict[str, str] = {}
+    importers: dict[str, list[str]] = {}
     for path, text in sources.items():
         for module in {name.split(".")[0] for name in imported_names(parse_python(text))}:
             if module not in local and module not in sys.stdlib_module_names and module != "__future__":
-                modules.setdefault(module, path)
-    if not runs_models:
-        own_imports = {n.split(".")[0] for text in (own or {}).values() for n in imported_names(parse_python(text))}
-        if "torch" not in own_imports:
-            modules.pop("torch", None)
+                importers.setdefault(module, []).append(path)
+    if not runs_models and all(Path(p).parts[0] == "shared" for p in importers.get("torch", [])):
+        importers.pop("torch", None)
+    modules = {module: paths[0] for module, paths in importers.items()}
     pinned = suite_pins(pins_file)
     lines: dict[str, str] = {}
     for module, path in sorted(modules.items()):
