@@ -18,10 +18,10 @@ Public surface (everything else is private):
     gpu_seconds_for_speech                         speech in and speech recognition (shared.audio)
     load_catalog, CatalogEntry                     every demo, for the gallery (shared.catalog)
     gpu, on_zerogpu                                the ZeroGPU decorator (shared.zerogpu)
+    batched                                        concurrent requests share one forward pass (shared.batching)
     device, dtype, length_batches, pick_model      where inference runs (shared.compute)
     check_text, check_whole_number, InputError     refusing input: the one way (shared.inputs, shared.errors)
-    page, text_validator, image_input,
-    sketch_input                                   the look, the inputs and the app's bounds (shared.ui)
+    page, image_input, sketch_input                the look, the inputs and the app's bounds (shared.ui)
     feedback, chat_feedback                        👍 / 👎 on an output, kept (shared.ui, shared.feedback_log)
     compare                                        two versions side by side, blind (shared.ui)
     SuiteError and subclasses                      one-line errors (shared.errors)
@@ -43,6 +43,7 @@ if on_zerogpu():
     with contextlib.suppress(ImportError):  # spaces is in requirements.txt
         import spaces  # noqa: F401
 
+from shared.batching import batched
 from shared.catalog import CatalogEntry, load_catalog
 from shared.errors import (
     ArtifactNotFoundError,
@@ -76,7 +77,7 @@ _LAZY = {
     "shared.serving": ("is_served",),
     "shared.generation": ("TokenStreamer", "stream_text"),
     "shared.audio": ("example_clips", "gpu_seconds_for_speech", "read_speech", "transcribe"),
-    "shared.ui": ("chat_feedback", "compare", "feedback", "image_input", "page", "sketch_input", "text_validator"),
+    "shared.ui": ("chat_feedback", "compare", "feedback", "image_input", "page", "sketch_input"),
 }  # fmt: skip
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -102,6 +103,7 @@ __all__ = [
     "UnknownNameError",
     "UnsafeArtifactError",
     "VectorIndex",
+    "batched",
     "chat_feedback",
     "check_text",
     "check_whole_number",
@@ -135,7 +137,6 @@ __all__ = [
     "read_speech",
     "sketch_input",
     "stream_text",
-    "text_validator",
     "transcribe",
     "versions",
 ]  # fmt: skip

@@ -9,6 +9,7 @@ safetensors the only weights, and remote code is refused before anything is impo
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -266,14 +267,21 @@ class VectorIndex:
 
     def search(self, query: str, *, k: int = 5) -> list[SearchHit]:
         """The `k` rows whose vectors are closest (cosine) to the query's."""
+        return self.search_many([query], k=[k])[0]
+
+    def search_many(self, queries: Sequence[str], *, k: Sequence[int]) -> list[list[SearchHit]]:
+        """For each query, the `k` (its own) rows closest to it: the queries embedded in one pass."""
         import torch
 
-        vector = torch.nn.functional.normalize(self.embedder.embed_queries([query])[0], dim=-1)
-        scores = self.vectors @ vector
-        top = torch.topk(scores, k=min(k, len(scores)))
+        vectors = torch.nn.functional.normalize(self.embedder.embed_queries(list(queries)), dim=-1)
+        scores = vectors @ self.vectors.T
+        top = torch.topk(scores, k=min(max(k), len(self.vectors)), dim=-1)
         return [
-            SearchHit(row=int(i), score=float(s), record=self.rows[int(i)])
-            for s, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+            [
+                SearchHit(row=int(i), score=float(s), record=self.rows[int(i)])
+                for s, i in zip(values[:count], indices[:count], strict=True)
+            ]
+            for values, indices, count in zip(top.values.tolist(), top.indices.tolist(), k, strict=True)
         ]
 
 

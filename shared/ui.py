@@ -10,9 +10,9 @@ uploads deleted from the cache after an hour.
 There is one way to refuse input: raise `shared.InputError` (the checks `check_text` and
 `check_whole_number` do, and so do `Chat.prompt` and `read_speech`). The page shows it to the
 user as one line, from any event handler of the page, from the inputs `image_input` and
-`sketch_input` (which check files from their headers before decoding them) and, for batched
-events, from `text_validator` (per request, before the batch). Apps check on the CPU and then
-call their `@shared.gpu` function, so a refused request books no GPU time.
+`sketch_input` (which check files from their headers before decoding them) and from the `check`
+of a `shared.batched` handler (per request, before it joins a batch). Apps check on the CPU and
+then call their `@shared.gpu` function, so a refused request books no GPU time.
 
 Stakeholders' verdicts go into the page's feedback log (`shared.feedback_log`): `feedback` (👍 /
 👎 under an output), `chat_feedback` (the Chatbot's own) and `compare` (two versions of a model,
@@ -33,12 +33,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from shared.batching import Batched
 from shared.catalog import MAX_PREVIEW_NAME, PREVIEW_ENV, PREVIEW_NAME, read_space
 from shared.errors import InputError, ServerError
 from shared.feedback_log import FOLDER_ENV as FEEDBACK_FOLDER_ENV
 from shared.feedback_log import FeedbackLog, Pin, summarised
 from shared.hub import entry, hub_link, is_stand_in, versions
-from shared.inputs import check_text
 from shared.limits import (
     CONCURRENCY,
     IMAGE_WORKING_SIDE,
@@ -47,7 +47,6 @@ from shared.limits import (
     MAX_IMAGE_BYTES,
     MAX_IMAGE_PIXELS,
     MAX_REQUEST_BYTES,
-    MAX_TEXT_CHARS,
     QUEUE_SIZE,
 )
 from shared.serving import footer_note, is_served, server_concurrency
@@ -60,6 +59,12 @@ UPLOAD_LIFETIME_SECONDS = 3600
 # Drawings whose canvas was sent (in the browser, as blobs) but never submitted, kept at most.
 MAX_PENDING_DRAWINGS = 2 * QUEUE_SIZE
 MAX_DRAWING_LAYERS = 16
+
+# Gradio rebuilds its monitoring summary (a pandas table of up to 10,000 past events) after every
+# event of every batch by default: about 10 ms of CPU per request once a Space has served 10,000,
+# competing with the model for the GIL. Every 100 events keeps the dashboard fresh for a tenth of
+# a millisecond a request (gradio reads the variable when the queue is made; a value set outside wins).
+ANALYTICS_REFRESH_EVENTS = 100
 
 # The feedback log of the page being built (`feedback` and `chat_feedback` add to it).
 _PAGE_LOG: ContextVar[FeedbackLog] = ContextVar("page_feedback_log")
@@ -331,8 +336,8 @@ def footer_html(uses: Sequence[str], *, feedback: str = "") -> str:
 
 def _bound(blocks: gr.Blocks, *, concurrency: int = CONCURRENCY) -> None:
     """Refusals shown as one line; a bounded queue and `concurrency` requests per event at a time
-    (one; where inference servers answer for every model, what they take: `shared.serving`);
-    launch with bounded bodies and uploads.
+    (one; where inference servers answer for every model, what they take: `shared.serving`; a
+    batch's worth for a `shared.batched` handler); launch with bounded bodies and uploads.
 
     The queue's limit answers a flood at once ("the queue is full") instead of holding every
     request in memory. `launch` keeps its signature; it only gets defaults for `max_file_size`
@@ -340,8 +345,11 @@ def _bound(blocks: gr.Blocks, *, concurrency: int = CONCURRENCY) -> None:
     over their limit from `Content-Length`, or as soon as they pass it, before they are read.
     """
     for block_fn in blocks.fns.values():
+        if isinstance(block_fn.fn, Batched) and block_fn.concurrency_limit == "default":
+            block_fn.concurrency_limit = block_fn.fn.max_size  # they wait for one batch together
         if block_fn.fn is not None:
             block_fn.fn = _refusing(block_fn.fn)
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(ANALYTICS_REFRESH_EVENTS))
     blocks.queue(max_size=QUEUE_SIZE, default_concurrency_limit=concurrency)
     upload_limit = upload_limit_of(blocks)
     plain_launch = blocks.launch
@@ -484,24 +492,6 @@ def _refusing(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
 
     return plain
-
-
-def text_validator(*, what: str = "text", max_chars: int = MAX_TEXT_CHARS) -> Callable[[Sequence[object]], Any]:
-    """A Gradio `validator=` for a batched event with one text input and `preprocess=False`.
-
-    The validator runs per request before the request joins a batch, so one user's bad input
-    is refused on its own (the UI marks the textbox; API clients get a ValidationError) and
-    never fails the batch it would have shared.
-    """
-
-    def validate(values: Sequence[object]) -> list[list[dict[str, Any]]]:
-        try:
-            check_text(values[0], what=what, max_chars=max_chars)
-        except InputError as exc:
-            return [[gr.validate(False, str(exc))]]
-        return [[gr.validate(True, "")]]
-
-    return validate
 
 
 class _ImagePayload(ImageData):

@@ -35,11 +35,6 @@ def picture(grid: np.ndarray) -> np.ndarray:
     return np.kron(shades, np.ones((20, 20))).astype(np.uint8)
 
 
-def read_drawing(sketch: dict | None) -> tuple[dict[str, float], np.ndarray]:
-    """Probabilities of each digit for a drawing, and the grid the model saw."""
-    return read_grid(grid_of(sketch))  # checked on the CPU, before any GPU time is asked for
-
-
 def grid_of(sketch: dict | None) -> np.ndarray:
     """The 8×8 grid of a drawing (the model's own preprocessing), or an InputError saying why not."""
     image = sketch.get("composite") if isinstance(sketch, dict) else sketch
@@ -53,16 +48,30 @@ def grid_of(sketch: dict | None) -> np.ndarray:
     return grid
 
 
-def read_example(number: float) -> tuple[dict[str, float], np.ndarray, str]:
-    """Probabilities for held-out digit `number`, the grid, and its true label."""
-    index = shared.check_whole_number(number, what="example number", low=0, high=len(grids) - 1)
-    return (*read_grid(grids[index]), f"Labelled {labels[index]} in the dataset.")
+def example_index(number: float) -> int:
+    return shared.check_whole_number(number, what="example number", low=0, high=len(grids) - 1)
 
 
+def example_grid(number: float) -> np.ndarray:
+    return grids[example_index(number)]
+
+
+# Drawings and held-out examples are checked alone, on the CPU, then share forward passes.
+@shared.batched(max_size=64, check=grid_of)
 @shared.gpu(duration=10)
-def read_grid(grid: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
-    """Probabilities of each digit for an 8×8 grid, and the grid as a picture."""
-    return scores(grid), picture(grid)
+def read_drawing(batch: list[np.ndarray]) -> list[tuple[dict[str, float], np.ndarray]]:
+    """Probabilities of each digit for each 8×8 grid, and the grid as a picture."""
+    rows = model.probabilities(np.stack(batch))
+    return [
+        ({str(d): float(p) for d, p in enumerate(row)}, picture(grid)) for row, grid in zip(rows, batch, strict=True)
+    ]
+
+
+read_example = shared.batched(read_drawing, check=example_grid)
+
+
+def example_label(number: float) -> str:
+    return f"Labelled {labels[example_index(number)]} in the dataset."
 
 
 def compare_drawing(version: str, sketch: dict | None) -> dict[str, float]:
@@ -94,7 +103,9 @@ with shared.page(
             seen = gr.Image(label="What the model reads (8×8 ink counts)", interactive=False, height=180)
             shared.feedback("read", inputs=[sketch, number], outputs=[digit, truth])
     read.click(read_drawing, inputs=sketch, outputs=[digit, seen], api_name="read_drawing")
-    pick.click(read_example, inputs=number, outputs=[digit, seen, truth], api_name="read_example")
+    pick.click(read_example, inputs=number, outputs=[digit, seen], api_name="read_example").success(
+        example_label, inputs=number, outputs=truth, api_name="example_label"
+    )
     shared.compare(
         MODEL,
         run=compare_drawing,

@@ -10,21 +10,26 @@ processor = shared.load_processor("image-classifier")
 examples = [row["image"] for row in shared.load_dataset("image-examples")]
 
 
-def classify(image: object) -> dict[str, float]:
-    """Top-5 ImageNet labels with their probabilities."""
+def uploaded(image: object) -> object:
+    """The decoded image (`shared.image_input` checked the file), or an InputError."""
     if image is None:  # checked on the CPU, before any GPU time is asked for
         raise shared.InputError("Upload an image first.")
-    return top_labels(image)
+    return image
 
 
+@shared.batched(max_size=16, check=uploaded)  # concurrent visitors share one forward pass
 @shared.gpu(duration=20)
-def top_labels(image: object) -> dict[str, float]:
-    """The five most likely labels of a decoded image."""
-    pixels = processor(images=image, return_tensors="pt")["pixel_values"].to(model.device, model.dtype)
+def classify(images: list[object]) -> list[dict[str, float]]:
+    """The five most likely labels of each decoded image, with their probabilities."""
+    pixels = processor(images=images, return_tensors="pt")["pixel_values"].to(model.device, model.dtype)
     with torch.inference_mode():
-        probabilities = model(pixel_values=pixels).logits.float().softmax(-1)[0].cpu()
-    top = probabilities.topk(5)
-    return {model.config.id2label[int(i)]: float(p) for p, i in zip(top.values, top.indices, strict=True)}
+        probabilities = model(pixel_values=pixels).logits.float().softmax(-1).cpu()
+    tops = probabilities.topk(5)
+    labels = model.config.id2label
+    return [
+        {labels[int(i)]: float(p) for p, i in zip(values, indices, strict=True)}
+        for values, indices in zip(tops.values, tops.indices, strict=True)
+    ]
 
 
 with shared.page(

@@ -14,18 +14,21 @@ embedder = shared.load_embedder("news-embedder")
 index = shared.load_vector_index("news-index", embedder=embedder)
 
 
-def search(query: object, k: object) -> list[list[object]]:
-    """Rank, cosine score, topic and text of the `k` passages closest to the query."""
-    text = shared.check_text(query, what="query")  # on the CPU, before any GPU time is asked for
-    count = shared.check_whole_number(k, what="number of results", low=1, high=MAX_RESULTS)
-    return nearest(text, count)
+def checked(query: object, k: object) -> tuple[str, int]:
+    """The query and the number of results, or an InputError (on the CPU, before any GPU time)."""
+    return shared.check_text(query, what="query"), shared.check_whole_number(
+        k, what="number of results", low=1, high=MAX_RESULTS
+    )
 
 
+@shared.batched(max_size=32, check=checked)  # concurrent queries are embedded in one pass
 @shared.gpu(duration=10)
-def nearest(text: str, count: int) -> list[list[object]]:
-    """The `count` passages closest to `text` (checked already)."""
-    hits = index.search(text, k=count)
-    return [[rank, round(hit.score, 4), hit.record["topic"], hit.record["text"]] for rank, hit in enumerate(hits, 1)]
+def search(queries: list[str], counts: list[int]) -> list[list[list[object]]]:
+    """For each query, rank, cosine score, topic and text of its `count` closest passages."""
+    return [
+        [[rank, round(hit.score, 4), hit.record["topic"], hit.record["text"]] for rank, hit in enumerate(hits, 1)]
+        for hits in index.search_many(queries, k=counts)
+    ]
 
 
 with shared.page(
@@ -50,7 +53,7 @@ with shared.page(
         inputs=[query, k],
         outputs=results,
         api_name="search",
-        preprocess=False,  # search() checks the raw values, types included
+        preprocess=False,  # checked() sees the raw values, types included
     )
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Sentiment: is an English sentence positive or negative? (DistilBERT fine-tuned on SST-2)
 
-Requests are batched: concurrent users share one forward pass.
+Requests are batched: concurrent users share one forward pass (one GPU call on ZeroGPU).
 """
 
 import shared  # first: ZeroGPU needs `spaces` imported before gradio and torch
@@ -13,15 +13,16 @@ tokenizer = shared.load_tokenizer("sentiment-model")
 examples = list(shared.load_dataset("sentiment-examples").shuffle(seed=0)["sentence"][:8])
 
 
+@shared.batched(max_size=32, check=shared.check_text)  # each text checked alone, on the CPU
 @shared.gpu(duration=20)
-def classify(texts: list[str]) -> list[list[dict[str, float]]]:
+def classify(texts: list[str]) -> list[dict[str, float]]:
     """Scores of both labels for each text of a batch."""
     probabilities = torch.empty(len(texts), model.config.num_labels)
-    for positions, batch in shared.length_batches(tokenizer, [t.strip() for t in texts], truncation=True):
+    for positions, batch in shared.length_batches(tokenizer, texts, truncation=True):
         with torch.inference_mode():
             probabilities[positions] = model(**batch.to(model.device)).logits.float().softmax(-1).cpu()
     labels = model.config.id2label
-    return [[{labels[i]: float(p) for i, p in enumerate(row)} for row in probabilities]]
+    return [{labels[i]: float(p) for i, p in enumerate(row)} for row in probabilities]
 
 
 with shared.page(
@@ -42,10 +43,7 @@ with shared.page(
         inputs=text,
         outputs=scores,
         api_name="classify",
-        batch=True,
-        max_batch_size=32,
-        preprocess=False,  # the validator checks the raw value, type included
-        validator=shared.text_validator(),
+        preprocess=False,  # check_text sees the raw value, type included
     )
 
 if __name__ == "__main__":

@@ -42,6 +42,48 @@ def test_the_report_puts_the_suite_beside_the_limit_and_names_the_cpu():
         f"CPU during the load (suite): app {5.0 * cores:.1f} s, load generator {2.5 * cores:.1f} s in 10.0 s on "
         f"{cores} cores: 25% idle"
     ]
+    # 300 requests: the model 2 threads / 60 req/s = 33.3 ms each, the app 5 s x cores / 300 in all
+    # (the rest is serving), the clients 2.5 s x cores / 300.
+    model, app, clients = 1000 * 2 / 60, 1000 * 5.0 * cores / 300, 1000 * 2.5 * cores / 300
+    ceiling = 1000 * cores / (app + clients)
+    assert lines[-1] == (
+        f"CPU per request (suite): the model {model:.1f} ms (at the limit), the rest of the app {app - model:.1f} ms "
+        f"(serving, and what contention costs the model), the load generator {clients:.1f} ms: on {cores} cores at "
+        f"most {ceiling:.1f} req/s = {ceiling / 60:.2f} of the limit with no core idle"
+    )
+
+
+@pytest.mark.usefixtures("sandbox")
+def test_the_start_up_is_measured_in_phases_of_the_real_app():
+    from tests.harness.apps import free_port
+    from tests.harness.hub import subprocess_env
+
+    phases = benchmark.startup_phases(subprocess_env(GRADIO_SERVER_PORT=str(free_port())))
+
+    assert list(phases) == [
+        "import shared", "import gradio", "import torch", "import the models' transformers code", "weights",
+        "tokenizer", "data", "build the page", "launch the server", "total",
+    ]  # fmt: skip
+    assert all(seconds >= 0 for seconds in phases.values())
+    assert phases["total"] >= sum(seconds for name, seconds in phases.items() if name != "total") * 0.99
+
+
+def test_the_report_says_how_much_of_the_start_up_both_apps_share():
+    suite = benchmark.Result("suite", 9.0, 0, 30.0, 200.0, 250.0)
+    naive = benchmark.Result("naive", 10.0, 2, 10.0, 600.0, 700.0)
+    limit = benchmark.Limit(requests_per_second=60.0, batch=32, dtype="float32", threads=2)
+    startup = {"import shared": 0.1, "import gradio": 4.0, "import torch": 2.0,
+               "import the models' transformers code": 2.0, "weights": 0.4, "tokenizer": 0.1, "data": 0.2,
+               "build the page": 0.7, "launch the server": 0.3, "total": 10.0}  # fmt: skip
+
+    lines = benchmark.report([suite, naive], limit, clients=32, startup=startup).splitlines()
+
+    assert "cold start ratio (suite / naive): 0.90  (goal <= 0.8)" in lines
+    assert lines[-2].startswith("start-up of the suite in phases (s): import shared 0.10, import gradio 4.00, ")
+    assert lines[-1] == (
+        "imports both apps make: 8.00 s = 80% of it; the rest is 2.00 s, and a cold start of 0.8x the naive app's "
+        "means 1.00 s less"
+    )
 
 
 def test_the_cpu_is_described_by_the_instructions_that_decide_its_speed():

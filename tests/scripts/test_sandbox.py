@@ -136,7 +136,8 @@ def test_the_offline_quick_start_runs_a_demo_on_the_seeded_hub(tmp_path):
     try:
         client = wait_for_client(f"http://127.0.0.1:{demo_port}/", process)
         result = client.predict(3, api_name="/read_example")
-        assert len(result[0]["confidences"]) == 10 and result[2].startswith("Labelled ")
+        assert len(result[0]["confidences"]) == 10 and result[1]
+        assert client.predict(3, api_name="/example_label").startswith("Labelled ")
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=60)

@@ -160,3 +160,9 @@ def test_a_wrong_server_concurrency_is_one_line(monkeypatch, value):
     with pytest.raises(shared.SpaceConfigError, match=r"^SUITE_SERVER_CONCURRENCY_CHAT_MODEL must be a whole number "
                        r"from 1 to 64 \(requests sent to the server at once\), not "):  # fmt: skip
         server_concurrency("chat-model")
+
+
+def test_gradio_rebuilds_its_monitoring_summary_every_hundred_events_not_every_event(app_file):
+    with shared.page(app_file("Analytics"), "A page.", uses=[]) as demo:
+        gr.Textbox().submit(str.upper, gr.Textbox(), gr.Textbox())
+    assert demo._queue.ANAYLTICS_CACHE_FREQUENCY == shared_ui.ANALYTICS_REFRESH_EVENTS == 100

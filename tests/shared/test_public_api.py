@@ -12,11 +12,11 @@ PUBLIC = {
     "HubUnreachableError", "InputError", "NotPublishedError", "Registry", "RegistryError", "ServedRevisionError",
     "ServerError", "SpaceConfigError",
     "StaleArtifactError", "SuiteError", "TokenStreamer", "UnknownNameError", "UnsafeArtifactError", "VectorIndex",
-    "chat_feedback", "check_text", "check_whole_number", "compare", "device", "dtype", "entry", "example_clips", "feedback", "fetch",
+    "batched", "chat_feedback", "check_text", "check_whole_number", "compare", "device", "dtype", "entry", "example_clips", "feedback", "fetch",
     "get_registry", "gpu", "gpu_seconds_for_chat", "gpu_seconds_for_speech", "hub_link", "image_input",
     "is_served", "is_stand_in", "length_batches", "load_catalog", "load_dataset", "load_embedder", "load_model",
     "load_pipeline", "load_processor", "load_tokenizer", "load_vector_index", "on_zerogpu", "page", "pick_model",
-    "read_speech", "sketch_input", "stream_text", "text_validator", "transcribe", "versions",
+    "read_speech", "sketch_input", "stream_text", "transcribe", "versions",
 }  # fmt: skip
 
 

@@ -92,3 +92,19 @@ def test_page_example_and_prediction_in_the_browser(app, page):
 
 def test_its_smoke_calls_pass(app):
     assert_smoke_calls_pass(app, DEMO)
+
+
+def test_concurrent_visitors_share_forward_passes_and_each_gets_its_own_labels(app):
+    images = sorted(SAMPLES.glob("*.jpg"))
+    alone = {image.name: app.client.predict(handle_file(image), api_name="/classify") for image in images}
+    calls_before = app.module.classify.calls
+    jobs = [(image, app.client.submit(handle_file(image), api_name="/classify")) for image in images * 3]
+    together = [(image, job.result(timeout=120)) for image, job in jobs]
+    calls = app.module.classify.calls - calls_before
+    assert calls < len(jobs), f"each of {len(jobs)} requests ran a forward pass of its own"
+    for image, result in together:  # its own image's answer, as when it ran alone
+        expected = {c["label"]: c["confidence"] for c in alone[image.name]["confidences"]}
+        got = {c["label"]: c["confidence"] for c in result["confidences"]}
+        shared_labels = got.keys() & expected.keys()  # near-ties may swap at the edge (stand-in weights)
+        assert len(shared_labels) >= 4, (image.name, got, expected)
+        assert all(got[label] == pytest.approx(expected[label], rel=0.05) for label in shared_labels)

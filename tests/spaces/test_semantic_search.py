@@ -43,6 +43,18 @@ def test_k_sets_the_number_of_results(app):
     assert len(app.client.predict("news", 7, api_name="/search")["data"]) == 7
 
 
+def test_concurrent_queries_are_embedded_together_and_each_gets_its_own_results(app):
+    queries = [("central bank interest rates", 2), ("probe to the red planet", 3), ("password theft", 1)] * 4
+    alone = {query: app.client.predict(query, k, api_name="/search")["data"] for query, k in queries[:3]}
+    calls_before = app.module.search.calls
+    jobs = [(query, app.client.submit(query, k, api_name="/search")) for query, k in queries]
+    for query, job in jobs:
+        rows = job.result(timeout=120)["data"]
+        assert [row[3] for row in rows] == [row[3] for row in alone[query]]  # its own passages, its own k
+        assert [row[1] for row in rows] == pytest.approx([row[1] for row in alone[query]], abs=1e-3)
+    assert app.module.search.calls - calls_before < len(jobs)
+
+
 def test_the_space_does_not_embed_the_corpus(app):
     # Only the query is embedded: the corpus vectors come from the pinned index dataset.
     calls: list[int] = []

@@ -1,7 +1,7 @@
 """Every ZeroGPU demo keeps ZeroGPU's rules, checked off ZeroGPU with a stand-in `spaces` package.
 
 Each demo whose Space runs on ZeroGPU (read from the catalog, so new demos join by themselves)
-starts as `python spaces/<name>/app.py` with the stand-in (tests/spaces/zerogpu) first on its
+starts as `python spaces/<name>/app.py` with the stand-in (scripts/zerogpu_stand_in) first on its
 path and `SPACES_ZERO_GPU=true`, and answers its probe (tests/spaces/probes.py). The stand-in
 records every broken rule and every call through `spaces.GPU` in a JSON report; a demo passes when
 the report shows no violation and at least one GPU call. Small bad apps prove that each rule bites.
@@ -11,7 +11,6 @@ All the apps start at once: most of their time is spent importing torch and grad
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -25,12 +24,11 @@ from shared.catalog import discover_spaces
 
 import pytest
 
+from scripts import zerogpu_stand_in
 from tests.harness.apps import free_port, wait_for_client
 from tests.harness.hub import REPO_ROOT, subprocess_env
 from tests.spaces.probes import PROBES, probe_args
 
-STAND_IN = Path(__file__).resolve().parent / "zerogpu"
-REPORT_ENV = "ZEROGPU_STAND_IN_REPORT"  # tests/spaces/zerogpu/spaces/_report.py
 STARTUP_TIMEOUT = 240  # seconds, for a dozen apps importing torch at once on two cores
 
 
@@ -57,7 +55,7 @@ class AppRun:
         if self.report is None:
             return [f"no stand-in report: spaces was never imported (is 'import shared' first?)\n{self._tail()}"]
         problems = list(self.report["violations"])
-        if self.report["spaces_file"] != str(STAND_IN / "spaces" / "__init__.py"):
+        if self.report["spaces_file"] != str(zerogpu_stand_in.PACKAGE_FILE):
             problems.append(f"spaces came from {self.report['spaces_file']}, not the stand-in")
         if self.probe_error is not None:
             problems.append(f"the probe failed: {self.probe_error}\n{self._tail()}")
@@ -93,12 +91,7 @@ class _Apps:
         """Start `python <app>` (from the repo root); `probe`: the call to make once it serves, None if it does not."""
         port = free_port()
         report, log = self.workdir / f"{name}.report.json", self.workdir / f"{name}.log"
-        # The real `spaces` must never see SPACES_ZERO_GPU (it would expect the platform): shadow it.
-        env = subprocess_env(
-            GRADIO_SERVER_PORT=str(port), SPACES_ZERO_GPU="true", SUITE_DEVICE="cpu", **{REPORT_ENV: str(report)}
-        )
-        env["PYTHONPATH"] = os.pathsep.join([str(STAND_IN), env["PYTHONPATH"]])
-        env.pop("SPACES_GRADIO_AUTO_WRAP", None)
+        env = zerogpu_stand_in.environment(subprocess_env(GRADIO_SERVER_PORT=str(port)), report=report)
         log_file = open(log, "w")  # noqa: SIM115 - closed once the app has stopped
         process = subprocess.Popen(
             [sys.executable, str(app)], cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
@@ -133,7 +126,7 @@ class _Apps:
             # Asked to stop, not waited for: the others go on starting meanwhile (stop_all waits).
             if started.process.poll() is None:
                 started.process.send_signal(signal.SIGINT)
-        report = json.loads(started.report.read_text()) if started.report.is_file() else None
+        report = zerogpu_stand_in.read_report(started.report)
         return AppRun(name, started.log.read_text(), report, probe_error, probed=started.probe is not None)
 
 
@@ -363,6 +356,6 @@ def test_cuda_is_allowed_inside_a_gpu_call(apps):
 def test_the_stand_in_shadows_the_real_spaces_package_in_gradio_too(apps):
     run = apps.run("undecorated")
     seen = json.loads(next(line for line in run.output.splitlines() if line.startswith("{")))
-    stand_in = str(STAND_IN / "spaces" / "__init__.py")
+    stand_in = str(zerogpu_stand_in.PACKAGE_FILE)
     assert seen == {"spaces": stand_in, "gradio_spaces": stand_in, "auto_wrap_off_by_default": True}
     assert run.report is not None and run.report["spaces_file"] == stand_in

@@ -9,7 +9,7 @@ from scripts.deploy import deploy
 
 pytestmark = pytest.mark.usefixtures("sandbox")
 NS = "local-user"
-EAGER = {"__init__", "catalog", "errors", "hub", "inputs", "limits", "registry", "zerogpu"}
+EAGER = {"__init__", "batching", "catalog", "errors", "hub", "inputs", "limits", "registry", "zerogpu"}
 MODEL_LIBRARIES = {"torch", "transformers", "datasets", "scipy", "soundfile", "safetensors"}
 
 

@@ -1,0 +1,240 @@
+"""Every batched demo against its naive single-file version, and its GPU calls per concurrent requests.
+
+    python scripts/benchmark_batching.py [--demos NAME ...] [--clients 32] [--requests-per-client 4] [--json FILE]
+
+For each demo whose requests share forward passes (`shared.batched`), in one run on one machine,
+against a local Hub seeded with full-size stand-ins (genuine weights where the sandbox has them)
+and a warm cache:
+
+- throughput and latency with --clients concurrent clients, each sending its requests one after
+  the other through Gradio's HTTP API, for the suite's app (`spaces/<demo>/app.py`) and for a
+  naive single-file version of it (`scripts/_benchmark/naive_<demo>.py`: the same model at the
+  same revision, one request per forward pass);
+- GPU calls per --clients concurrent requests: the suite's app runs as on ZeroGPU under the
+  stand-in `spaces` package (`scripts/zerogpu_stand_in`), which counts every call through
+  `spaces.GPU`; the naive version makes one call per request by construction (its handler takes
+  one request).
+
+The script exits 1 when a batched demo is slower than its naive version or makes as many GPU
+calls as requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the repo root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from shared.registry import Entry, load_registry
+
+from scripts import REPO_ROOT, zerogpu_stand_in
+from scripts._benchmark.load import predict, run_load, upload
+from scripts._benchmark.machine import cpu_summary
+from scripts._benchmark.running import AppProcess
+from scripts.hub_double import LocalHub
+from scripts.sandbox import REVIEWS, sandbox_registry, seed
+
+SAMPLE_IMAGES = REPO_ROOT / "scripts" / "_publish" / "sample_images"
+QUERIES = ("football match result", "interest rates and inflation", "a rocket to Mars", "password theft",
+           "oil prices rise", "new smartphone release", "election results", "championship final")  # fmt: skip
+HELD_OUT_DIGITS = 360
+
+# A request's data from (random source, the demo's uploaded files).
+Inputs = Callable[[random.Random, list[dict[str, Any]]], list[Any]]
+
+
+@dataclass(frozen=True)
+class Demo:
+    """How to load one demo and its naive version."""
+
+    api: str
+    uses: tuple[str, ...]  # registry entries to seed
+    inputs: Inputs
+    naive_pins: tuple[str, ...] = ()  # our own artifacts the naive file reads as NAIVE_<NAME>=repo@sha
+    files: tuple[Path, ...] = ()  # uploaded to each app once, before the load
+
+
+DEMOS = {
+    "sentiment": Demo(
+        "classify", ("sentiment-model", "sentiment-examples"), lambda rng, _: [rng.choice(REVIEWS)[0]]
+    ),
+    "image-classification": Demo(
+        "classify", ("image-classifier", "image-examples"), lambda rng, files: [rng.choice(files)],
+        files=tuple(sorted(SAMPLE_IMAGES.glob("*.jpg"))),
+    ),
+    "semantic-search": Demo(
+        "search", ("news-embedder", "news-corpus", "news-index"), lambda rng, _: [rng.choice(QUERIES), 5],
+        naive_pins=("news-index",),
+    ),
+    "digits": Demo(
+        "read_example", ("digits-data", "digits-model"), lambda rng, _: [rng.randrange(HELD_OUT_DIGITS)],
+        naive_pins=("digits-model", "digits-data"),
+    ),
+}  # fmt: skip
+
+
+@dataclass
+class Load:
+    """One app under load."""
+
+    throughput_rps: float
+    p50_ms: float
+    p95_ms: float
+
+
+@dataclass
+class Result:
+    """One demo: the suite's app, the naive one, and the suite's GPU calls."""
+
+    demo: str
+    suite: Load
+    naive: Load
+    requests_at_once: int
+    gpu_calls: int
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return self.suite.throughput_rps / self.naive.throughput_rps
+
+
+def _full_pin(entry: Entry) -> str:
+    return f"{entry.repo_id}@{entry.revision}"
+
+
+def _percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
+
+
+def _loaded(app: AppProcess, demo: Demo, *, clients: int, per_client: int) -> Load:
+    files = [upload(app.url, path) for path in demo.files]
+    sources = [random.Random(index) for index in range(clients)]  # noqa: S311 (picks test inputs)
+    requests = lambda client, _: demo.inputs(sources[client], files)  # noqa: E731
+    run_load(app.url, demo.api, requests, clients=clients, per_client=1)  # everyone connects once; not measured
+    wall, latencies = run_load(app.url, demo.api, requests, clients=clients, per_client=per_client)
+    return Load(len(latencies) / wall, _percentile(latencies, 50), _percentile(latencies, 95))
+
+
+def _gpu_calls(name: str, demo: Demo, env: dict[str, str], scratch: Path, *, at_once: int) -> tuple[int, list[str]]:
+    """GPU calls the suite's app makes for `at_once` concurrent requests, as on ZeroGPU."""
+    report = scratch / f"{name}.zerogpu.json"
+    app = AppProcess(REPO_ROOT / "spaces" / name / "app.py", zerogpu_stand_in.environment(env, report=report))
+    try:
+        files = [upload(app.url, path) for path in demo.files]
+        rng = random.Random(0)  # noqa: S311 (picks test inputs)
+        from scripts._benchmark.load import connect
+
+        predict(connect(app.url), demo.api, demo.inputs(rng, files), session="warm-up")
+        before = sum(((zerogpu_stand_in.read_report(report) or {}).get("gpu_calls") or {}).values())
+        sources = [random.Random(100 + index) for index in range(at_once)]  # noqa: S311
+        run_load(app.url, demo.api, lambda client, _: demo.inputs(sources[client], files), clients=at_once,
+                 per_client=1)  # fmt: skip
+        seen = zerogpu_stand_in.read_report(report) or {}
+    finally:
+        app.stop()
+    return sum((seen.get("gpu_calls") or {}).values()) - before, list(seen.get("violations") or [])
+
+
+def run(
+    demos: Sequence[str] = tuple(DEMOS),
+    *,
+    clients: int = 32,
+    per_client: int = 4,
+    progress: Callable[[str], None] = print,
+) -> list[Result]:
+    """Measure each demo; returns one Result each, in the order given."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="benchmark-batching-") as scratch_name:
+        scratch = Path(scratch_name)
+        hub = LocalHub(root=scratch / "hub").start()
+        try:
+            names = sorted({entry for name in demos for entry in DEMOS[name].uses})
+            progress(f"seeding full-size stand-ins of {', '.join(names)} …")
+            seed(hub, size="full", names=names)
+            registry = load_registry(sandbox_registry(hub))
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "GRADIO_", "SUITE_"))}
+            env.update(HF_ENDPOINT=hub.url, HF_HOME=str(scratch / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1",
+                       GRADIO_ANALYTICS_ENABLED="False", HF_UPDATE_DOWNLOAD_COUNTS="0",
+                       DISABLE_SAFETENSORS_CONVERSION="1", TOKENIZERS_PARALLELISM="false",
+                       SUITE_REGISTRY=str(sandbox_registry(hub)), SUITE_FEEDBACK_DIR=str(scratch / "feedback"),
+                       PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p),
+                       **{k: os.environ[k] for k in ("SUITE_DTYPE",) if k in os.environ})  # fmt: skip
+            for name in demos:
+                demo = DEMOS[name]
+                naive_env = {**env, **{f"NAIVE_{pin.upper().replace('-', '_')}": _full_pin(registry[pin])
+                                       for pin in demo.naive_pins}}  # fmt: skip
+                apps = {
+                    "suite": (REPO_ROOT / "spaces" / name / "app.py", env),
+                    "naive": (REPO_ROOT / "scripts" / "_benchmark" / f"naive_{name.replace('-', '_')}.py", naive_env),
+                }
+                loads = {}
+                for which, (path, app_env) in apps.items():
+                    app = AppProcess(path, app_env)
+                    try:
+                        loads[which] = _loaded(app, demo, clients=clients, per_client=per_client)
+                    finally:
+                        app.stop()
+                    progress(
+                        f"{name} {which}: {loads[which].throughput_rps:.1f} req/s, p95 {loads[which].p95_ms:.0f} ms"
+                    )
+                calls, violations = _gpu_calls(name, demo, env, scratch, at_once=clients)
+                progress(f"{name}: {calls} GPU calls for {clients} concurrent requests")
+                results.append(Result(name, loads["suite"], loads["naive"], clients, calls, violations))
+        finally:
+            hub.stop()
+    return results
+
+
+def report(results: list[Result]) -> str:
+    """The side-by-side table."""
+    lines = [
+        f"machine: {cpu_summary()}",
+        f"{'demo':<22}{'suite req/s':>12}{'naive req/s':>12}{'ratio':>7}{'suite p95':>11}{'naive p95':>11}"
+        f"{'GPU calls':>16}",
+        *(f"{r.demo:<22}{r.suite.throughput_rps:>12.1f}{r.naive.throughput_rps:>12.1f}{r.ratio:>7.2f}"
+          f"{r.suite.p95_ms:>9.0f}ms{r.naive.p95_ms:>9.0f}ms{f'{r.gpu_calls} per {r.requests_at_once}':>16}"
+          for r in results),
+        "",
+        "GPU calls: the suite's app under the ZeroGPU stand-in, for that many concurrent requests; the naive "
+        "versions make one per request.",
+        *(f"{r.demo}: ZeroGPU rules broken: {'; '.join(r.violations)}" for r in results if r.violations),
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print the table; exit status 1 when a batched demo does not gain."""
+    parser = argparse.ArgumentParser(prog="benchmark_batching.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--demos", nargs="+", choices=list(DEMOS), default=list(DEMOS))
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--requests-per-client", type=int, default=4)
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    if args.clients < 2 or args.requests_per_client < 1:
+        parser.error("--clients must be at least 2 and --requests-per-client at least 1")
+    started = time.perf_counter()
+    results = run(args.demos, clients=args.clients, per_client=args.requests_per_client)
+    print()
+    print(report(results))
+    print(f"({time.perf_counter() - started:.0f} s)")
+    if args.json:
+        document = [{**asdict(r), "ratio": r.ratio} for r in results]
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+    gained = all(r.ratio > 1 and r.gpu_calls < r.requests_at_once and not r.violations for r in results)
+    return 0 if gained else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
