@@ -32,14 +32,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts import REPO_ROOT
-from scripts._benchmark.load import run_load
+from scripts._benchmark.load import percentile_ms, run_load
 from scripts._benchmark.machine import cpu_summary, own_cpu_seconds, process_cpu_seconds
-from scripts._benchmark.running import AppProcess
+from scripts._benchmark.running import AppProcess, app_environment
 from scripts.hub_double import LocalHub
 from scripts.sandbox import REVIEWS, seed
 
@@ -100,30 +101,28 @@ def _load(url: str, clients: int, per_client: int) -> tuple[float, list[float]]:
     )
 
 
-def _p(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
+def _measured_apart(module: str, *args: str, env: dict[str, str], what: str) -> Any:
+    """Run `python -m scripts._benchmark.<module> args` in the apps' environment; its last line (JSON)."""
+    done = subprocess.run(
+        [sys.executable, "-m", f"scripts._benchmark.{module}", *args],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def startup_phases(env: dict[str, str]) -> dict[str, float]:
     """Where the suite's start-up goes (`_benchmark/startup`, in a process of its own, warm cache)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "scripts._benchmark.startup", str(APPS["suite"]), "--models", "sentiment-model"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise RuntimeError(f"the start-up breakdown failed: {done.stderr.strip()[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return _measured_apart(
+        "startup", str(APPS["suite"]), "--models", "sentiment-model", env=env, what="the start-up breakdown"
+    )
 
 
 def forward_limit(env: dict[str, str], *, batch: int) -> Limit:
     """Run `_benchmark/forward_limit` in a process of its own with the apps' environment."""
-    done = subprocess.run(
-        [sys.executable, "-m", "scripts._benchmark.forward_limit", "--batch", str(batch)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise RuntimeError(f"the forward-pass limit failed: {done.stderr.strip()[-2000:]}")
-    return Limit(batch=batch, **json.loads(done.stdout.strip().splitlines()[-1]))
+    measured = _measured_apart("forward_limit", "--batch", str(batch), env=env, what="the forward-pass limit")
+    return Limit(batch=batch, **measured)
 
 
 def run(
@@ -136,10 +135,7 @@ def run(
         try:
             progress("seeding full-size stand-ins of sentiment-model and sentiment-examples …")
             seed(hub, size="full", names=["sentiment-model", "sentiment-examples"])
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "GRADIO_"))}
-            env.update(HF_ENDPOINT=hub.url, HF_HOME=str(Path(scratch) / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1",
-                       GRADIO_ANALYTICS_ENABLED="False", HF_UPDATE_DOWNLOAD_COUNTS="0",
-                       DISABLE_SAFETENSORS_CONVERSION="1", TOKENIZERS_PARALLELISM="false")  # fmt: skip
+            env = app_environment(hub, Path(scratch))
             for name, app in APPS.items():  # warm the cache: both read the same files
                 RunningApp(app, env).stop()
                 progress(f"cache warmed by {name}")
@@ -166,7 +162,7 @@ def run(
                     app.stop()
                 app_used = app_after - app_cpu if app_cpu is not None and app_after is not None else None
                 results.append(Result(name, statistics.median(timings[name]), requests[name],
-                                      len(latencies) / wall, _p(latencies, 50), _p(latencies, 95), wall, app_used,
+                                      len(latencies) / wall, percentile_ms(latencies, 50), percentile_ms(latencies, 95), wall, app_used,
                                       own_cpu))  # fmt: skip
                 progress(f"load {name}: {results[-1].throughput_rps:.1f} req/s, p95 {results[-1].p95_ms:.0f} ms")
             # Gradio's batch is at most 32 (the demo's max_batch_size), and at most one per client.

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -40,9 +38,9 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 from shared.registry import Entry, load_registry
 
 from scripts import REPO_ROOT, zerogpu_stand_in
-from scripts._benchmark.load import predict, run_load, upload
+from scripts._benchmark.load import percentile_ms, run_load, upload
 from scripts._benchmark.machine import cpu_summary
-from scripts._benchmark.running import AppProcess
+from scripts._benchmark.running import AppProcess, app_environment
 from scripts.hub_double import LocalHub
 from scripts.sandbox import REVIEWS, sandbox_registry, seed
 
@@ -114,17 +112,13 @@ def _full_pin(entry: Entry) -> str:
     return f"{entry.repo_id}@{entry.revision}"
 
 
-def _percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
-
-
 def _loaded(app: AppProcess, demo: Demo, *, clients: int, per_client: int) -> Load:
     files = [upload(app.url, path) for path in demo.files]
     sources = [random.Random(index) for index in range(clients)]  # noqa: S311 (picks test inputs)
     requests = lambda client, _: demo.inputs(sources[client], files)  # noqa: E731
     run_load(app.url, demo.api, requests, clients=clients, per_client=1)  # everyone connects once; not measured
     wall, latencies = run_load(app.url, demo.api, requests, clients=clients, per_client=per_client)
-    return Load(len(latencies) / wall, _percentile(latencies, 50), _percentile(latencies, 95))
+    return Load(len(latencies) / wall, percentile_ms(latencies, 50), percentile_ms(latencies, 95))
 
 
 def _gpu_calls(name: str, demo: Demo, env: dict[str, str], scratch: Path, *, at_once: int) -> tuple[int, list[str]]:
@@ -133,18 +127,22 @@ def _gpu_calls(name: str, demo: Demo, env: dict[str, str], scratch: Path, *, at_
     app = AppProcess(REPO_ROOT / "spaces" / name / "app.py", zerogpu_stand_in.environment(env, report=report))
     try:
         files = [upload(app.url, path) for path in demo.files]
-        rng = random.Random(0)  # noqa: S311 (picks test inputs)
-        from scripts._benchmark.load import connect
-
-        predict(connect(app.url), demo.api, demo.inputs(rng, files), session="warm-up")
-        before = sum(((zerogpu_stand_in.read_report(report) or {}).get("gpu_calls") or {}).values())
+        warm_up = random.Random(0)  # noqa: S311 (picks test inputs)
+        run_load(app.url, demo.api, lambda client, _: demo.inputs(warm_up, files), clients=1, per_client=1)
+        before, _ = _recorded(report)
         sources = [random.Random(100 + index) for index in range(at_once)]  # noqa: S311
         run_load(app.url, demo.api, lambda client, _: demo.inputs(sources[client], files), clients=at_once,
                  per_client=1)  # fmt: skip
-        seen = zerogpu_stand_in.read_report(report) or {}
+        after, violations = _recorded(report)
     finally:
         app.stop()
-    return sum((seen.get("gpu_calls") or {}).values()) - before, list(seen.get("violations") or [])
+    return after - before, violations
+
+
+def _recorded(report: Path) -> tuple[int, list[str]]:
+    """GPU calls so far (every handler) and broken rules, from the stand-in's report."""
+    seen = zerogpu_stand_in.read_report(report) or {}
+    return sum((seen.get("gpu_calls") or {}).values()), list(seen.get("violations") or [])
 
 
 def run(
@@ -164,13 +162,7 @@ def run(
             progress(f"seeding full-size stand-ins of {', '.join(names)} …")
             seed(hub, size="full", names=names)
             registry = load_registry(sandbox_registry(hub))
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "GRADIO_", "SUITE_"))}
-            env.update(HF_ENDPOINT=hub.url, HF_HOME=str(scratch / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1",
-                       GRADIO_ANALYTICS_ENABLED="False", HF_UPDATE_DOWNLOAD_COUNTS="0",
-                       DISABLE_SAFETENSORS_CONVERSION="1", TOKENIZERS_PARALLELISM="false",
-                       SUITE_REGISTRY=str(sandbox_registry(hub)), SUITE_FEEDBACK_DIR=str(scratch / "feedback"),
-                       PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p),
-                       **{k: os.environ[k] for k in ("SUITE_DTYPE",) if k in os.environ})  # fmt: skip
+            env = app_environment(hub, scratch)
             for name in demos:
                 demo = DEMOS[name]
                 naive_env = {**env, **{f"NAIVE_{pin.upper().replace('-', '_')}": _full_pin(registry[pin])

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import threading
@@ -32,9 +31,9 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 from scripts import REPO_ROOT
 from scripts._benchmark.hostile import Case, Demo, corpus
-from scripts._benchmark.running import AppProcess
+from scripts._benchmark.running import AppProcess, app_environment
 from scripts.hub_double import LocalHub
-from scripts.sandbox import sandbox_registry, seed
+from scripts.sandbox import seed
 
 TIME_LIMIT = 10.0
 MEMORY_LIMIT_MB = 768
@@ -297,12 +296,7 @@ def run(
             progress(f"seeding {', '.join(names) or 'nothing'} …")
             if names:
                 seed(hub, names=names)
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "GRADIO_", "SUITE_"))}
-            env.update(HF_ENDPOINT=hub.url, HF_HOME=str(Path(scratch) / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1",
-                       HF_HUB_DISABLE_XET="1", GRADIO_ANALYTICS_ENABLED="False", HF_UPDATE_DOWNLOAD_COUNTS="0",
-                       DISABLE_SAFETENSORS_CONVERSION="1", TOKENIZERS_PARALLELISM="false",
-                       SUITE_REGISTRY=str(sandbox_registry(hub)),
-                       SUITE_FEEDBACK_DIR=str(Path(scratch) / "feedback"))  # fmt: skip
+            env = app_environment(hub, Path(scratch))
             folder = Path(scratch) / "corpus"
             folder.mkdir()
             files = _Files(folder)

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import platform
 import statistics
 import sys
@@ -49,7 +48,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 from scripts import REPO_ROOT
 from scripts._benchmark.machine import cpu_summary
-from scripts._benchmark.running import AppProcess
+from scripts._benchmark.running import AppProcess, app_environment
 from scripts.hub_double import LocalHub, free_port
 from scripts.sandbox import LLAMA_SERVER_CONCURRENCY, sandbox_registry, seed, serve_chat_model
 
@@ -215,11 +214,7 @@ def run(
         try:
             progress("seeding SmolLM2 (the genuine 135M weights, the 360M stand-in's tokenizer) …")
             seed(hub, names=[IN_PROCESS_MODEL, SERVED_MODEL], progress=lambda line: None)
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "GRADIO_", "SUITE_"))}
-            env.update(HF_ENDPOINT=hub.url, HF_HOME=str(Path(scratch) / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1",
-                       HF_HUB_DISABLE_XET="1", GRADIO_ANALYTICS_ENABLED="False", HF_UPDATE_DOWNLOAD_COUNTS="0",
-                       TOKENIZERS_PARALLELISM="false", SUITE_REGISTRY=str(sandbox_registry(hub)),
-                       SUITE_FEEDBACK_DIR=str(Path(scratch) / "feedback"))  # fmt: skip
+            env = app_environment(hub, Path(scratch))
             count = token_counter(hub)
             rounds = []
             for backend in backends:

@@ -135,13 +135,8 @@ class Batched:
         self.__signature__ = inspect.Signature([p.replace(annotation=inspect.Parameter.empty) for p in parameters])
 
     @property
-    def fn(self) -> Callable[..., Sequence[Any]]:
-        """The batch function (one list per argument in, one result per item out)."""
-        return self._queue.fn
-
-    @property
     def calls(self) -> int:
-        """How many batches have run, through every entry point (the tests and benchmarks read it)."""
+        """How many batches have run, through every entry point."""
         return self._queue.calls
 
     def __call__(self, *args: Any) -> Any:

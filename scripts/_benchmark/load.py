@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import mimetypes
+import statistics
 import threading
 import time
 import uuid
@@ -118,3 +119,8 @@ def run_load(
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(client, range(clients)))
     return time.perf_counter() - started, latencies
+
+
+def percentile_ms(latencies: Sequence[float], q: int) -> float:
+    """The `q`th percentile of latencies in seconds, in milliseconds."""
+    return statistics.quantiles(latencies, n=100, method="inclusive")[q - 1] * 1000

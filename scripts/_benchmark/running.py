@@ -1,7 +1,9 @@
-"""A demo running as `python app.py` in its own process, as the benchmarks measure it."""
+"""A demo running as `python app.py` in its own process, as the benchmarks measure it, and the
+environment the benchmarks give it."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -9,7 +11,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scripts.hub_double import free_port
+from scripts import REPO_ROOT
+from scripts.hub_double import LocalHub, free_port
+from scripts.sandbox import sandbox_registry
+
+# Settings of the machine under measurement, kept from the caller's environment (`SUITE_DTYPE=float32`
+# measures fp32 on a CPU with bf16); every other HF_, GRADIO_ and SUITE_ variable is dropped.
+KEPT_SETTINGS = ("SUITE_DTYPE",)
+
+
+def app_environment(hub: LocalHub, scratch: Path) -> dict[str, str]:
+    """The environment of an app (or a helper process) on a seeded local Hub: this Hub, a cache
+    and a feedback folder in `scratch`, the sandbox's registry, no telemetry, the repo importable."""
+    env = {k: v for k, v in os.environ.items() if k in KEPT_SETTINGS or not k.startswith(("HF_", "GRADIO_", "SUITE_"))}
+    env.update(HF_ENDPOINT=hub.url, HF_HOME=str(scratch / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1",
+               HF_HUB_DISABLE_XET="1", GRADIO_ANALYTICS_ENABLED="False", HF_UPDATE_DOWNLOAD_COUNTS="0",
+               DISABLE_SAFETENSORS_CONVERSION="1", TOKENIZERS_PARALLELISM="false",
+               SUITE_REGISTRY=str(sandbox_registry(hub)), SUITE_FEEDBACK_DIR=str(scratch / "feedback"),
+               PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p))  # fmt: skip
+    return env
 
 
 class AppProcess:

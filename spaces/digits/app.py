@@ -5,6 +5,8 @@ at its pinned revision; a drawing goes through the model's own `grid_from_image`
 training digits were made, so what it sees here is what it learned from.
 """
 
+from collections.abc import Iterable
+
 import shared  # first: ZeroGPU needs `spaces` imported before gradio and torch
 
 import gradio as gr
@@ -25,8 +27,12 @@ CANVAS = {
 }
 
 
+def as_scores(probabilities: Iterable[float]) -> dict[str, float]:
+    return {str(digit): float(p) for digit, p in enumerate(probabilities)}
+
+
 def scores(grid: np.ndarray, version: str = MODEL) -> dict[str, float]:
-    return {str(digit): float(p) for digit, p in enumerate(models[version].probabilities(grid[None])[0])}
+    return as_scores(models[version].probabilities(grid[None])[0])
 
 
 def picture(grid: np.ndarray) -> np.ndarray:
@@ -62,9 +68,7 @@ def example_grid(number: float) -> np.ndarray:
 def read_drawing(batch: list[np.ndarray]) -> list[tuple[dict[str, float], np.ndarray]]:
     """Probabilities of each digit for each 8×8 grid, and the grid as a picture."""
     rows = model.probabilities(np.stack(batch))
-    return [
-        ({str(d): float(p) for d, p in enumerate(row)}, picture(grid)) for row, grid in zip(rows, batch, strict=True)
-    ]
+    return [(as_scores(row), picture(grid)) for row, grid in zip(rows, batch, strict=True)]
 
 
 read_example = shared.batched(read_drawing, check=example_grid)
