@@ -1,6 +1,6 @@
 """Benchmark the sentiment demo against a naive single-file version of it, side by side.
 
-    python scripts/benchmark.py [--clients 32] [--requests-per-client 8] [--starts 3] [--json FILE]
+    python scripts/benchmark.py [--clients 32] [--requests-per-client 8] [--starts 3] [--avx2-only] [--json FILE]
 
 Both apps run as `python app.py` subprocesses, against a local Hub seeded with full-size
 stand-ins (the real DistilBERT config and file layout, random weights: speed does not depend on
@@ -16,6 +16,10 @@ weight values), with the same warm Hub cache, on the same machine, in one run. M
   (AVX2, AVX-512, AVX512-BF16, AMX) and the dtype the suite chose;
 - where the CPU went during each load: the app's process, the load generator's (the clients
   share the cores), and what stayed idle.
+
+With --avx2-only every process (both apps, the limit, the start-up breakdown) computes as on a
+CPU with AVX2 only: torch's kernels, oneDNN and MKL kept to AVX2, hence fp32
+(`_benchmark/machine.AVX2_ONLY`), the nearest a newer CPU gets to the machines this project runs on.
 """
 
 from __future__ import annotations
@@ -81,6 +85,7 @@ class Limit:
     batch: int
     dtype: str
     threads: int
+    capability: str = ""  # the instructions torch's kernels used (AVX2, AVX512): what it was kept to
 
 
 class RunningApp(AppProcess):
@@ -126,16 +131,17 @@ def forward_limit(env: dict[str, str], *, batch: int) -> Limit:
 
 
 def run(
-    *, clients: int = 32, per_client: int = 8, starts: int = 3, progress=print
+    *, clients: int = 32, per_client: int = 8, starts: int = 3, avx2_only: bool = False, progress=print
 ) -> tuple[list[Result], Limit, dict[str, float]]:
-    """Measure both apps and the model alone; returns one Result each (suite first), the limit and
-    the phases of the suite's start-up."""
+    """Measure both apps and the model alone (with `avx2_only`, torch kept to AVX2 in every process:
+    `_benchmark/machine.AVX2_ONLY`); returns one Result each (suite first), the limit and the
+    phases of the suite's start-up."""
     with tempfile.TemporaryDirectory(prefix="benchmark-") as scratch:
         hub = LocalHub(root=Path(scratch) / "hub").start()
         try:
             progress("seeding full-size stand-ins of sentiment-model and sentiment-examples …")
             seed(hub, size="full", names=["sentiment-model", "sentiment-examples"])
-            env = app_environment(hub, Path(scratch))
+            env = app_environment(hub, Path(scratch), avx2_only=avx2_only)
             for name, app in APPS.items():  # warm the cache: both read the same files
                 RunningApp(app, env).stop()
                 progress(f"cache warmed by {name}")
@@ -175,11 +181,19 @@ def run(
             hub.stop()
 
 
-def report(results: list[Result], limit: Limit, *, clients: int, startup: dict[str, float] | None = None) -> str:
-    """The side-by-side table and the ratios against the goals."""
+def report(
+    results: list[Result],
+    limit: Limit,
+    *,
+    clients: int,
+    startup: dict[str, float] | None = None,
+    avx2_only: bool = False,
+) -> str:
+    """The side-by-side table and the ratios against the goals (`avx2_only`: torch was kept to AVX2)."""
     suite, naive = results
     lines = [
-        f"machine: {cpu_summary()}; dtype {limit.dtype}, {limit.threads} torch threads",
+        f"machine: {cpu_summary(avx2_only=avx2_only)}; torch computed with {limit.capability}, "
+        f"dtype {limit.dtype}, {limit.threads} torch threads",
         f"{'app':<8}{'cold start':>12}{'Hub requests':>14}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}",
         *(f"{r.app:<8}{r.cold_start_s:>11.2f}s{r.start_requests:>14}{r.throughput_rps:>9.1f}{r.p50_ms:>9.0f}"
           f"{r.p95_ms:>9.0f}" for r in results),
@@ -245,11 +259,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests-per-client", type=int, default=8)
     parser.add_argument("--starts", type=int, default=3, help="cold starts per app (the median counts)")
+    parser.add_argument("--avx2-only", action="store_true", help="keep torch to AVX2, as on a CPU without AVX-512")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    results, limit, startup = run(clients=args.clients, per_client=args.requests_per_client, starts=args.starts)
+    results, limit, startup = run(
+        clients=args.clients, per_client=args.requests_per_client, starts=args.starts, avx2_only=args.avx2_only
+    )
     print()
-    print(report(results, limit, clients=args.clients, startup=startup))
+    print(report(results, limit, clients=args.clients, startup=startup, avx2_only=args.avx2_only))
     if args.json:
         document = {"apps": [asdict(r) for r in results], "forward_limit": asdict(limit), "startup": startup}
         args.json.write_text(json.dumps(document, indent=2) + "\n")

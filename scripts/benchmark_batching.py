@@ -1,6 +1,7 @@
 """Every batched demo against its naive single-file version, and its GPU calls per concurrent requests.
 
-    python scripts/benchmark_batching.py [--demos NAME ...] [--clients 32] [--requests-per-client 4] [--json FILE]
+    python scripts/benchmark_batching.py [--demos NAME ...] [--clients 32] [--requests-per-client 4] [--avx2-only]
+                                         [--json FILE]
 
 For each demo whose requests share forward passes (`shared.batched`), in one run on one machine,
 against a local Hub seeded with full-size stand-ins (genuine weights where the sandbox has them)
@@ -15,6 +16,7 @@ and a warm cache:
   `spaces.GPU`; the naive version makes one call per request by construction (its handler takes
   one request).
 
+With --avx2-only every app computes as on a CPU with AVX2 only (`_benchmark/machine.AVX2_ONLY`).
 The script exits 1 when a batched demo is slower than its naive version or makes as many GPU
 calls as requests.
 """
@@ -53,6 +55,27 @@ HELD_OUT_DIGITS = 360
 Inputs = Callable[[random.Random, list[dict[str, Any]]], list[Any]]
 
 
+def _sample_images(hub: LocalHub, folder: Path) -> list[Path]:
+    return sorted(SAMPLE_IMAGES.glob("*.jpg"))
+
+
+def _speech_clips(hub: LocalHub, folder: Path) -> list[Path]:
+    """The pinned sample-media speech clips, as WAV files in `folder` (from the seeded Hub)."""
+    import pyarrow.parquet as pq
+    from huggingface_hub import hf_hub_download
+
+    media = load_registry(sandbox_registry(hub))["sample-media"]
+    table = pq.read_table(hf_hub_download(
+        media.repo_id, "data/speech-00000-of-00001.parquet", repo_type="dataset", revision=media.revision,
+        endpoint=hub.url, cache_dir=folder / "cache",
+    ))  # fmt: skip
+    clips = []
+    for index, audio in enumerate(table.column("audio").to_pylist()):
+        clips.append(folder / f"clip-{index}.wav")
+        clips[-1].write_bytes(audio["bytes"])
+    return clips
+
+
 @dataclass(frozen=True)
 class Demo:
     """How to load one demo and its naive version."""
@@ -61,7 +84,7 @@ class Demo:
     uses: tuple[str, ...]  # registry entries to seed
     inputs: Inputs
     naive_pins: tuple[str, ...] = ()  # our own artifacts the naive file reads as NAIVE_<NAME>=repo@sha
-    files: tuple[Path, ...] = ()  # uploaded to each app once, before the load
+    files: Callable[[LocalHub, Path], list[Path]] | None = None  # made once, uploaded to each app before the load
 
 
 DEMOS = {
@@ -70,7 +93,7 @@ DEMOS = {
     ),
     "image-classification": Demo(
         "classify", ("image-classifier", "image-examples"), lambda rng, files: [rng.choice(files)],
-        files=tuple(sorted(SAMPLE_IMAGES.glob("*.jpg"))),
+        files=_sample_images,
     ),
     "semantic-search": Demo(
         "search", ("news-embedder", "news-corpus", "news-index"), lambda rng, _: [rng.choice(QUERIES), 5],
@@ -79,6 +102,10 @@ DEMOS = {
     "digits": Demo(
         "read_example", ("digits-data", "digits-model"), lambda rng, _: [rng.randrange(HELD_OUT_DIGITS)],
         naive_pins=("digits-model", "digits-data"),
+    ),
+    "speech-to-text": Demo(
+        "transcribe", ("speech-model", "sample-media"), lambda rng, files: [rng.choice(files), rng.random() < 0.5],
+        files=_speech_clips,
     ),
 }  # fmt: skip
 
@@ -112,8 +139,8 @@ def _full_pin(entry: Entry) -> str:
     return f"{entry.repo_id}@{entry.revision}"
 
 
-def _loaded(app: AppProcess, demo: Demo, *, clients: int, per_client: int) -> Load:
-    files = [upload(app.url, path) for path in demo.files]
+def _loaded(app: AppProcess, demo: Demo, paths: list[Path], *, clients: int, per_client: int) -> Load:
+    files = [upload(app.url, path) for path in paths]
     sources = [random.Random(index) for index in range(clients)]  # noqa: S311 (picks test inputs)
     requests = lambda client, _: demo.inputs(sources[client], files)  # noqa: E731
     run_load(app.url, demo.api, requests, clients=clients, per_client=1)  # everyone connects once; not measured
@@ -121,12 +148,14 @@ def _loaded(app: AppProcess, demo: Demo, *, clients: int, per_client: int) -> Lo
     return Load(len(latencies) / wall, percentile_ms(latencies, 50), percentile_ms(latencies, 95))
 
 
-def _gpu_calls(name: str, demo: Demo, env: dict[str, str], scratch: Path, *, at_once: int) -> tuple[int, list[str]]:
+def _gpu_calls(
+    name: str, demo: Demo, paths: list[Path], env: dict[str, str], scratch: Path, *, at_once: int
+) -> tuple[int, list[str]]:
     """GPU calls the suite's app makes for `at_once` concurrent requests, as on ZeroGPU."""
     report = scratch / f"{name}.zerogpu.json"
     app = AppProcess(REPO_ROOT / "spaces" / name / "app.py", zerogpu_stand_in.environment(env, report=report))
     try:
-        files = [upload(app.url, path) for path in demo.files]
+        files = [upload(app.url, path) for path in paths]
         warm_up = random.Random(0)  # noqa: S311 (picks test inputs)
         run_load(app.url, demo.api, lambda client, _: demo.inputs(warm_up, files), clients=1, per_client=1)
         before, _ = _recorded(report)
@@ -150,9 +179,11 @@ def run(
     *,
     clients: int = 32,
     per_client: int = 4,
+    avx2_only: bool = False,
     progress: Callable[[str], None] = print,
 ) -> list[Result]:
-    """Measure each demo; returns one Result each, in the order given."""
+    """Measure each demo (with `avx2_only`, torch kept to AVX2: `_benchmark/machine.AVX2_ONLY`);
+    returns one Result each, in the order given."""
     results = []
     with tempfile.TemporaryDirectory(prefix="benchmark-batching-") as scratch_name:
         scratch = Path(scratch_name)
@@ -162,9 +193,11 @@ def run(
             progress(f"seeding full-size stand-ins of {', '.join(names)} …")
             seed(hub, size="full", names=names)
             registry = load_registry(sandbox_registry(hub))
-            env = app_environment(hub, scratch)
+            env = app_environment(hub, scratch, avx2_only=avx2_only)
             for name in demos:
                 demo = DEMOS[name]
+                (scratch / name).mkdir()
+                paths = demo.files(hub, scratch / name) if demo.files else []
                 naive_env = {**env, **{f"NAIVE_{pin.upper().replace('-', '_')}": _full_pin(registry[pin])
                                        for pin in demo.naive_pins}}  # fmt: skip
                 apps = {
@@ -175,13 +208,13 @@ def run(
                 for which, (path, app_env) in apps.items():
                     app = AppProcess(path, app_env)
                     try:
-                        loads[which] = _loaded(app, demo, clients=clients, per_client=per_client)
+                        loads[which] = _loaded(app, demo, paths, clients=clients, per_client=per_client)
                     finally:
                         app.stop()
                     progress(
                         f"{name} {which}: {loads[which].throughput_rps:.1f} req/s, p95 {loads[which].p95_ms:.0f} ms"
                     )
-                calls, violations = _gpu_calls(name, demo, env, scratch, at_once=clients)
+                calls, violations = _gpu_calls(name, demo, paths, env, scratch, at_once=clients)
                 progress(f"{name}: {calls} GPU calls for {clients} concurrent requests")
                 results.append(Result(name, loads["suite"], loads["naive"], clients, calls, violations))
         finally:
@@ -189,10 +222,10 @@ def run(
     return results
 
 
-def report(results: list[Result]) -> str:
+def report(results: list[Result], *, avx2_only: bool = False) -> str:
     """The side-by-side table."""
     lines = [
-        f"machine: {cpu_summary()}",
+        f"machine: {cpu_summary(avx2_only=avx2_only)}",
         f"{'demo':<22}{'suite req/s':>12}{'naive req/s':>12}{'ratio':>7}{'suite p95':>11}{'naive p95':>11}"
         f"{'GPU calls':>16}",
         *(f"{r.demo:<22}{r.suite.throughput_rps:>12.1f}{r.naive.throughput_rps:>12.1f}{r.ratio:>7.2f}"
@@ -212,14 +245,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--demos", nargs="+", choices=list(DEMOS), default=list(DEMOS))
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--requests-per-client", type=int, default=4)
+    parser.add_argument("--avx2-only", action="store_true", help="keep torch to AVX2, as on a CPU without AVX-512")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     if args.clients < 2 or args.requests_per_client < 1:
         parser.error("--clients must be at least 2 and --requests-per-client at least 1")
     started = time.perf_counter()
-    results = run(args.demos, clients=args.clients, per_client=args.requests_per_client)
+    results = run(args.demos, clients=args.clients, per_client=args.requests_per_client, avx2_only=args.avx2_only)
     print()
-    print(report(results))
+    print(report(results, avx2_only=args.avx2_only))
     print(f"({time.perf_counter() - started:.0f} s)")
     if args.json:
         document = [{**asdict(r), "ratio": r.ratio} for r in results]

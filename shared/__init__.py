@@ -14,8 +14,9 @@ Public surface (everything else is private):
     Chat, gpu_seconds_for_chat                     chat models, prompts and streamed replies (shared.chat)
     is_served                                      whether a model is answered by an inference server (shared.serving)
     TokenStreamer, stream_text                     fast streamed generation (shared.generation)
-    read_speech, transcribe, example_clips,
-    gpu_seconds_for_speech                         speech in and speech recognition (shared.audio)
+    read_speech, transcribe, transcribe_batch,
+    speech_windows, gpu_seconds_for_speech,
+    example_clips                                  speech in and speech recognition (shared.audio)
     load_catalog, CatalogEntry                     every demo, for the gallery (shared.catalog)
     gpu, on_zerogpu                                the ZeroGPU decorator (shared.zerogpu)
     batched                                        concurrent requests share one forward pass (shared.batching)
@@ -76,7 +77,9 @@ _LAZY = {
     "shared.chat": ("Chat", "gpu_seconds_for_chat"),
     "shared.serving": ("is_served",),
     "shared.generation": ("TokenStreamer", "stream_text"),
-    "shared.audio": ("example_clips", "gpu_seconds_for_speech", "read_speech", "transcribe"),
+    "shared.audio": (
+        "example_clips", "gpu_seconds_for_speech", "read_speech", "speech_windows", "transcribe", "transcribe_batch",
+    ),
     "shared.ui": ("chat_feedback", "compare", "feedback", "image_input", "page", "sketch_input"),
 }  # fmt: skip
 _WHERE = {name: module for module, names in _LAZY.items() for name in names}
@@ -136,8 +139,10 @@ __all__ = [
     "pick_model",
     "read_speech",
     "sketch_input",
+    "speech_windows",
     "stream_text",
     "transcribe",
+    "transcribe_batch",
     "versions",
 ]  # fmt: skip
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,9 @@ _BLOCK_FRAMES = 1 << 16
 # Whisper's probability of "no speech" in a 30 s window above which nothing is transcribed
 # (OpenAI's threshold).
 NO_SPEECH_THRESHOLD = 0.6
+# Beam width where the model's generation config sets none: the speech pipeline's own default
+# (after OpenAI's implementation), so a window decoded here reads as the pipeline reads it.
+PIPELINE_BEAMS = 5
 
 
 def read_speech(path: str | os.PathLike[str] | None, *, max_seconds: float = MAX_AUDIO_SECONDS) -> Any:
@@ -212,44 +215,78 @@ def _clock(seconds: float) -> str:
 
 
 def transcribe(recognizer: Any, samples: Any, *, timestamps: bool = False, chunk_seconds: float = 30) -> dict[str, Any]:
-    """Text of a recording, with segment times if asked; long recordings go in chunks.
+    """Text of one recording, with segment times if asked: `transcribe_batch` of one."""
+    return transcribe_batch(recognizer, [samples], timestamps=[timestamps], chunk_seconds=chunk_seconds)[0]
 
-    Whisper reads at most 30 s at a time: longer recordings are cut into overlapping 30 s chunks,
-    transcribed as one batch and stitched back together by the pipeline. Its cost is bounded by
-    the audio and by what it hears: 30 s windows in which Whisper hears no speech are not
-    transcribed at all (one encoder pass per window tells), the tokens written per window are
-    capped by the window's length, and a transcript that starts to loop (noise makes Whisper
-    repeat itself until its limit) stops there.
+
+def transcribe_batch(
+    recognizer: Any, recordings: Sequence[Any], *, timestamps: Sequence[bool], chunk_seconds: float = 30
+) -> list[dict[str, Any]]:
+    """Text of each recording, with segment times where asked; long recordings go in chunks.
+
+    Whisper reads at most 30 s at a time: longer recordings are cut into overlapping 30 s chunks
+    and stitched back together by the pipeline. The recordings share their passes: one batched
+    encoder pass tells which 30 s windows of any of them hold speech; a piece of speech that is
+    one window (every recording of up to 30 s) is decoded from that same encoder output, in
+    batches of 8, with the pipeline's beam width and decoding; longer runs of speech go through
+    the pipeline together, their chunks in batches of 8. The cost is bounded by the audio and by
+    what is heard: windows in which Whisper hears no speech are not transcribed at all, the
+    tokens written per window are capped by the longest window's length, and a transcript that
+    starts to loop (noise makes Whisper repeat itself until its limit) stops there.
 
     Args:
         recognizer: A transformers `automatic-speech-recognition` pipeline of a Whisper model.
-        samples: Float32 mono samples at `SAMPLE_RATE` (from `read_speech`).
-        timestamps: Also return when each segment was said.
+        recordings: Float32 mono samples at `SAMPLE_RATE` each (from `read_speech`).
+        timestamps: For each recording, whether to return when each segment was said.
         chunk_seconds: Chunk length for long recordings (and the no-speech windows).
 
     Returns:
-        `{"text": str, "segments": [[start, end, text], ...]}` (plain data: it may cross a
-        process boundary on ZeroGPU); `segments` is empty without timestamps, `text` is empty
-        when no speech was heard.
+        `{"text": str, "segments": [[start, end, text], ...]}` per recording, in order (plain
+        data: it may cross a process boundary on ZeroGPU); `segments` is empty without
+        timestamps, `text` is empty when no speech was heard.
+
+    Raises:
+        ValueError: `timestamps` does not give one flag per recording.
     """
+    if len(timestamps) != len(recordings):
+        raise ValueError(f"{len(recordings)} recordings but {len(timestamps)} timestamp flags")
     step = int(chunk_seconds * SAMPLE_RATE)
-    heard = hears_speech(recognizer, samples, window_seconds=chunk_seconds)
-    texts: list[str] = []
-    segments: list[list[Any]] = []
-    for first, last in _runs(heard):
-        piece = samples[first * step : last * step]
-        offset = first * chunk_seconds
-        result = _recognize(recognizer, piece, timestamps=timestamps, chunk_seconds=chunk_seconds)
-        texts.append(result["text"].strip())
-        seconds = len(piece) / SAMPLE_RATE
-        for chunk in result.get("chunks", []) if timestamps else []:
+    windows = [[samples[i : i + step] for i in range(0, max(len(samples), 1), step)] for samples in recordings]
+    flat = [window for spans in windows for window in spans]
+    heard, encoded = _hears_speech(recognizer, flat)
+    # (recording, offset in seconds, samples, the window's encoder output when the piece is one window)
+    pieces: list[tuple[int, float, Any, Any]] = []
+    at = 0
+    for index, (samples, spans) in enumerate(zip(recordings, windows, strict=True)):
+        for first, last in _runs(heard[at : at + len(spans)]):
+            state = encoded.get(at + first) if last - first == 1 else None
+            pieces.append((index, first * chunk_seconds, samples[first * step : last * step], state))
+        at += len(spans)
+    groups: dict[tuple[bool, bool], list[int]] = {}
+    for number, (index, _, _, state) in enumerate(pieces):
+        groups.setdefault((bool(timestamps[index]), state is None), []).append(number)
+    outputs: dict[int, dict[str, Any]] = {}
+    for (with_times, whole_audio), numbers in groups.items():
+        if whole_audio:  # runs of windows: the pipeline chunks them with overlaps and stitches them
+            done = _recognize(
+                recognizer, [pieces[n][2] for n in numbers], timestamps=with_times, chunk_seconds=chunk_seconds
+            )
+        else:  # one window each: decoded from the encoder pass that heard the speech
+            done = _decode_windows(recognizer, [pieces[n] for n in numbers], timestamps=with_times)
+        outputs.update(zip(numbers, done, strict=True))
+    results: list[dict[str, Any]] = [{"text": "", "segments": []} for _ in recordings]
+    for number, (index, offset, piece, _) in enumerate(pieces):
+        text, seconds = outputs[number]["text"].strip(), len(piece) / SAMPLE_RATE
+        if text:
+            results[index]["text"] = f"{results[index]['text']} {text}".strip()
+        for chunk in outputs[number].get("chunks", []) if timestamps[index] else []:
             start, end = chunk["timestamp"]
             # The last segment of a recording can come back open-ended: it ends with the audio.
             end = seconds if end is None else end
-            segments.append(
+            results[index]["segments"].append(
                 [round(offset + float(start or 0.0), 2), round(offset + float(end), 2), chunk["text"].strip()]
             )
-    return {"text": " ".join(t for t in texts if t), "segments": segments}
+    return results
 
 
 def _runs(flags: list[bool]) -> Iterator[tuple[int, int]]:
@@ -263,20 +300,22 @@ def _runs(flags: list[bool]) -> Iterator[tuple[int, int]]:
             first = None
 
 
-def _recognize(recognizer: Any, samples: Any, *, timestamps: bool, chunk_seconds: float) -> dict[str, Any]:
+def _recognize(recognizer: Any, pieces: list[Any], *, timestamps: bool, chunk_seconds: float) -> list[dict[str, Any]]:
+    """The pipeline's output for each piece, in one call: all longer than `chunk_seconds` or none."""
     from transformers import StoppingCriteriaList
 
-    seconds = len(samples) / SAMPLE_RATE
-    options: dict[str, Any] = {"return_timestamps": True} if timestamps else {}
+    longest = max(len(piece) for piece in pieces) / SAMPLE_RATE
+    options: dict[str, Any] = {"batch_size": 8} | ({"return_timestamps": True} if timestamps else {})
     generate: dict[str, Any] = {
-        "max_new_tokens": speech_token_limit(recognizer, min(seconds, chunk_seconds)),
+        "max_new_tokens": speech_token_limit(recognizer, min(longest, chunk_seconds)),
         "stopping_criteria": StoppingCriteriaList([_StopLoops()]),
     }
-    if seconds > chunk_seconds:
-        options |= {"chunk_length_s": chunk_seconds, "batch_size": 8}
+    if longest > chunk_seconds:
+        options["chunk_length_s"] = chunk_seconds
         if timestamps:  # one generate call per window, or the pipeline's chunk merge misplaces segments
             generate["force_unique_generate_call"] = True
-    return recognizer({"raw": samples, "sampling_rate": SAMPLE_RATE}, generate_kwargs=generate, **options)
+    inputs = [{"raw": piece, "sampling_rate": SAMPLE_RATE} for piece in pieces]
+    return list(recognizer(inputs, generate_kwargs=generate, **options))
 
 
 class _StopLoops:
@@ -306,8 +345,9 @@ def speech_token_limit(recognizer: Any, seconds: float) -> int:
     return max(1, min(ceiling, math.ceil(seconds * SPEECH_TOKENS_PER_SECOND) + SPEECH_EXTRA_TOKENS))
 
 
-def hears_speech(recognizer: Any, samples: Any, *, window_seconds: float = 30, batch_size: int = 8) -> list[bool]:
-    """Whether Whisper hears speech in each `window_seconds` window of the recording.
+def _hears_speech(recognizer: Any, windows: list[Any], *, batch_size: int = 8) -> tuple[list[bool], dict[int, Any]]:
+    """Whether Whisper hears speech in each window (at most 30 s of samples each), and the encoder's
+    output for each window where it does (by window index), so that decoding need not encode again.
 
     Whisper's own no-speech detection: the probability it gives its "no speech" token right
     after the start of a transcript (one encoder pass and one decoder step per window, no
@@ -318,9 +358,8 @@ def hears_speech(recognizer: Any, samples: Any, *, window_seconds: float = 30, b
     model = recognizer.model
     config = model.generation_config
     no_speech = int(config.no_timestamps_token_id) - 1  # <|nocaptions|> / <|nospeech|>
-    step = int(window_seconds * SAMPLE_RATE)
-    windows = [samples[i : i + step] for i in range(0, max(len(samples), 1), step)]
     heard: list[bool] = []
+    encoded_heard: dict[int, Any] = {}
     for first in range(0, len(windows), batch_size):
         batch = windows[first : first + batch_size]
         features = recognizer.feature_extractor(batch, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
@@ -329,14 +368,55 @@ def hears_speech(recognizer: Any, samples: Any, *, window_seconds: float = 30, b
             start = torch.full((len(batch), 1), int(config.decoder_start_token_id), device=model.device)
             decoded = model.model.decoder(input_ids=start, encoder_hidden_states=encoded).last_hidden_state
             probabilities = model.proj_out(decoded[:, -1]).float().softmax(-1)[:, no_speech]
-        heard += [float(p) <= NO_SPEECH_THRESHOLD for p in probabilities.cpu()]
-    return heard
+        for offset, probability in enumerate(probabilities.cpu()):
+            heard.append(float(probability) <= NO_SPEECH_THRESHOLD)
+            if heard[-1]:
+                encoded_heard[first + offset] = encoded[offset]
+    return heard, encoded_heard
 
 
-def gpu_seconds_for_speech(samples: Any) -> int:
-    """Seconds of GPU a transcription of `samples` may take (ZeroGPU's `duration`): a fixed start
-    plus a share of the recording's length, so short clips queue sooner."""
-    return 10 + math.ceil(len(samples) / SAMPLE_RATE / 10)
+def _decode_windows(
+    recognizer: Any, pieces: list[tuple[int, float, Any, Any]], *, timestamps: bool, batch_size: int = 8
+) -> list[dict[str, Any]]:
+    """The pipeline's output for each one-window piece, generated from its encoder output."""
+    import torch
+    from transformers import StoppingCriteriaList
+    from transformers.modeling_outputs import BaseModelOutput
+
+    longest = max(len(piece) for _, _, piece, _ in pieces) / SAMPLE_RATE
+    limit = speech_token_limit(recognizer, longest)
+    set_by_model = recognizer.model.generation_config.to_diff_dict()
+    beams = {} if "num_beams" in set_by_model else {"num_beams": PIPELINE_BEAMS}
+    outputs: list[dict[str, Any]] = []
+    for first in range(0, len(pieces), batch_size):
+        states = torch.stack([state for _, _, _, state in pieces[first : first + batch_size]])
+        with torch.inference_mode():
+            tokens = recognizer.model.generate(
+                encoder_outputs=BaseModelOutput(last_hidden_state=states),
+                max_new_tokens=limit,
+                stopping_criteria=StoppingCriteriaList([_StopLoops()]),
+                **beams,
+                **({"return_timestamps": True} if timestamps else {}),
+            )
+        sequences = (tokens["sequences"] if isinstance(tokens, dict) else tokens).cpu()
+        # The pipeline's own decoding (text, and segments from the timestamp tokens), one piece each.
+        outputs += [
+            recognizer.postprocess([{"tokens": row[None], "is_last": True}], return_timestamps=timestamps or None)
+            for row in sequences
+        ]
+    return outputs
+
+
+def speech_windows(samples: Any, *, window_seconds: float = 30) -> int:
+    """How many `window_seconds` windows a recording spans: what transcribing it costs, in the
+    units a batch of recordings is measured in (one encoder pass and a window's tokens each)."""
+    return max(1, math.ceil(len(samples) / (window_seconds * SAMPLE_RATE)))
+
+
+def gpu_seconds_for_speech(recordings: Sequence[Any]) -> int:
+    """Seconds of GPU a transcription of `recordings` (one batch) may take (ZeroGPU's `duration`):
+    a fixed start plus a share of their length, so short clips queue sooner."""
+    return 10 + math.ceil(sum(len(samples) for samples in recordings) / SAMPLE_RATE / 10)
 
 
 def example_clips(name: str, *, split: str = "speech") -> list[tuple[str, str]]:

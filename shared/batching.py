@@ -3,7 +3,9 @@
 `batched(fn, max_size=32, check=...)` turns `fn`, a function of lists (one list per argument, one
 result per item), into a function of one request. Each request is checked on its own first, in
 its own thread (`check` raises `InputError`), so a bad input is refused alone and never joins a
-batch; the requests that arrive while a batch runs wait and run together in the next one.
+batch; the requests that arrive while a batch runs wait and run together in the next one. Where
+requests differ in size (a recording of 5 s and one of 5 minutes), `weight` says how much of a
+batch each takes, so that a batch's cost stays bounded.
 
 Why not Gradio's own `batch=True`: its queue starts a batch with whatever has arrived the moment
 the worker is free. Under steady load the answers of a full batch go out together and the
@@ -37,10 +39,11 @@ MAX_GATHER_SECONDS = 0.5
 class _Request:
     """One call waiting for its share of a batch."""
 
-    __slots__ = ("args", "done", "error", "leads", "result", "wake")
+    __slots__ = ("args", "done", "error", "leads", "result", "wake", "weight")
 
-    def __init__(self, args: tuple[Any, ...]) -> None:
+    def __init__(self, args: tuple[Any, ...], weight: int) -> None:
         self.args = args
+        self.weight = weight
         self.wake = threading.Event()
         self.leads = False
         self.done = False
@@ -51,9 +54,10 @@ class _Request:
 class _BatchQueue:
     """The requests waiting for `fn`, and the one batch running: shared by every entry point."""
 
-    def __init__(self, fn: Callable[..., Sequence[Any]], max_size: int) -> None:
+    def __init__(self, fn: Callable[..., Sequence[Any]], max_size: int, weight: Callable[..., int] | None) -> None:
         self.fn = fn
         self.max_size = max_size
+        self.weight = weight
         self.calls = 0
         self._arrived = threading.Condition(threading.Lock())
         self._waiting: list[_Request] = []
@@ -62,7 +66,7 @@ class _BatchQueue:
         self._last_seconds = 0.0
 
     def run(self, args: tuple[Any, ...]) -> Any:
-        request = _Request(args)
+        request = _Request(args, self._weigh(args))
         with self._arrived:
             self._waiting.append(request)
             request.leads = not self._leading
@@ -76,15 +80,33 @@ class _BatchQueue:
             raise request.error
         return request.result
 
+    def _weigh(self, args: tuple[Any, ...]) -> int:
+        if self.weight is None:
+            return 1
+        weight = self.weight(*args)
+        if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
+            name = getattr(self.weight, "__qualname__", "weight")
+            raise ValueError(f"{name} must return a whole number of at least 1, not {weight!r}")
+        return weight
+
     def _lead(self) -> None:
         """Gather the next batch, run it, and hand on to the first request left waiting."""
         with self._arrived:
             expected = self._expected
             deadline = time.monotonic() + min(GATHER_SHARE * self._last_seconds, MAX_GATHER_SECONDS)
-            while len(self._waiting) < expected and (left := deadline - time.monotonic()) > 0:
+            while (
+                len(self._waiting) < expected
+                and sum(r.weight for r in self._waiting) < self.max_size
+                and (left := deadline - time.monotonic()) > 0
+            ):
                 self._arrived.wait(left)
-            batch = self._waiting[: self.max_size]
-            del self._waiting[: self.max_size]
+            taken, held = 0, 0
+            for request in self._waiting:  # in arrival order, as many as fit; the first always runs
+                if taken and held + request.weight > self.max_size:
+                    break
+                taken, held = taken + 1, held + request.weight
+            batch = self._waiting[:taken]
+            del self._waiting[:taken]
         started = time.monotonic()
         try:
             results = self.fn(*(list(column) for column in zip(*(r.args for r in batch), strict=True)))
@@ -96,7 +118,10 @@ class _BatchQueue:
                 request.error = error
         else:
             for request, result in zip(batch, results, strict=True):
-                request.result = result
+                if isinstance(result, Exception):  # the batch function refused this request alone
+                    request.error = result
+                else:
+                    request.result = result
         with self._arrived:
             self.calls += 1
             self._last_seconds = time.monotonic() - started
@@ -120,8 +145,8 @@ class Batched:
     feed the same batches: two events of a page with their own checks share forward passes.
 
     Attributes:
-        max_size: The most requests one batch holds; the page lets this many requests of an
-            event whose handler this is wait at once.
+        max_size: The most requests one batch holds (with a `weight`, the most weight); the page
+            lets this many requests of an event whose handler this is wait at once.
         check: The per-request check, or None.
     """
 
@@ -152,6 +177,7 @@ def batched(
     *,
     max_size: int = 32,
     check: Callable[..., Any] | None = None,
+    weight: Callable[..., int] | None = None,
 ) -> Any:
     """Make a function of lists (one per argument) serve one request at a time, in shared batches.
 
@@ -167,13 +193,21 @@ def batched(
             batch: returns the request's item, checked (one value when the batch function takes
             one list, a tuple of one value per list otherwise), or raises `InputError`, which
             refuses that request alone. Its parameters are the handler's, as Gradio sees them.
+        weight: Called with a request's checked item (its share of each list, as arguments),
+            returns how much of a batch it takes, a whole number of at least 1 (default: 1 each).
+            A batch then holds requests in arrival order while their weights add up to at most
+            `max_size`; a heavier request runs alone.
+
+    The batch function may return an exception (an `InputError`) in place of a request's
+    result: that request alone is refused with it, once the batch has run.
 
     Returns:
         A `Batched`: called with one request's arguments, it returns that request's result, or
         raises what the batch raised.
 
     Raises:
-        ValueError: `max_size` is not a whole number of at least 1.
+        ValueError: `max_size` is not a whole number of at least 1, or `weight` is given to an
+            entry point of another `Batched` (the batches' weights are theirs).
 
     Example:
         >>> @batched(max_size=32)
@@ -187,7 +221,9 @@ def batched(
 
     def make(function: Callable[..., Sequence[Any]]) -> Batched:
         if isinstance(function, Batched):  # another entry point to the same batches
+            if weight is not None:
+                raise ValueError("weight belongs to the batches: give it where they are made, not to an entry point")
             return Batched(function._queue, check)
-        return Batched(_BatchQueue(function, max_size), check)
+        return Batched(_BatchQueue(function, max_size, weight), check)
 
     return make(fn) if fn is not None else make

@@ -53,8 +53,9 @@ def dtype() -> Any:
     """The torch dtype for weights and activations.
 
     bf16 on a GPU (fp16 where bf16 is unsupported) and on CPUs with native bf16 matrix
-    instructions (AVX512-BF16 or AMX: about twice as fast as fp32 there), fp32 on other CPUs.
-    `SUITE_DTYPE=float32|bfloat16|float16` overrides.
+    instructions (AVX512-BF16 or AMX: about twice as fast as fp32 there), fp32 on other CPUs and
+    where `ONEDNN_MAX_CPU_ISA` or `ATEN_CPU_CAPABILITY` caps the instructions torch uses below
+    them. `SUITE_DTYPE=float32|bfloat16|float16` overrides.
     """
     import torch
 
@@ -68,9 +69,19 @@ def dtype() -> Any:
     return torch.bfloat16 if _cpu_has_native_bf16() else torch.float32
 
 
+# `ONEDNN_MAX_CPU_ISA` values under which oneDNN still has bf16 matrix instructions; a lower cap
+# (AVX2, AVX512_CORE, ...) leaves bf16 emulated, several times slower than fp32.
+_BF16_ISA_MARKS = ("BF16", "FP16", "AMX", "AVX10")
+
+
 def _cpu_has_native_bf16() -> bool:
     import torch
 
+    capped = os.environ.get("ONEDNN_MAX_CPU_ISA", "ALL").strip().upper()
+    if capped not in {"", "ALL"} and not any(mark in capped for mark in _BF16_ISA_MARKS):
+        return False
+    if torch.backends.cpu.get_cpu_capability() in {"DEFAULT", "AVX2"}:  # ATEN_CPU_CAPABILITY caps it too
+        return False
     probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
 

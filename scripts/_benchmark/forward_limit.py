@@ -4,7 +4,7 @@ batch — tokenising in length-sorted groups, the forward pass, the softmax — 
     python -m scripts._benchmark.forward_limit [--batch 32] [--seconds 5]   (from the repo root)
 
 Run with the apps' environment (the same Hub, cache, dtype and threads): it prints one JSON line,
-`{"requests_per_second": …, "dtype": "…", "threads": …}`. The texts are drawn like the load
+`{"requests_per_second": …, "dtype": "…", "threads": …, "capability": "AVX2"}`. The texts are drawn like the load
 generator's (uniformly from the same sentences), so the limit is at the same request mix.
 """
 
@@ -48,6 +48,7 @@ def measure(*, batch: int, seconds: float, seed: int = 0) -> dict[str, object]:
         "requests_per_second": done / (time.perf_counter() - started),
         "dtype": str(shared.dtype()).removeprefix("torch."),
         "threads": torch.get_num_threads(),
+        "capability": torch.backends.cpu.get_cpu_capability(),
     }
 
 

@@ -2,6 +2,7 @@
 
 Audio is decoded and checked on the CPU (shared.read_speech: any of WAV, FLAC, OGG or MP3, 16 kHz
 mono); only the samples cross to the GPU function, and long recordings go in 30-second chunks.
+Recordings sent at the same time are transcribed together, in one GPU call.
 """
 
 import shared  # first: ZeroGPU needs `spaces` imported before gradio and torch
@@ -13,24 +14,33 @@ recognizer = shared.load_pipeline("speech-model")
 examples = shared.example_clips("sample-media")
 
 
-def recognition_seconds(samples: np.ndarray, timestamps: bool) -> int:
-    """GPU time to ask ZeroGPU for: it grows with the recording's length."""
-    return shared.gpu_seconds_for_speech(samples)
+def checked(audio: str | None, timestamps: bool) -> tuple[np.ndarray, bool]:
+    """The recording's samples, decoded and checked on the CPU before any GPU time is asked for."""
+    return shared.read_speech(audio), bool(timestamps)
+
+
+def recognition_seconds(recordings: list[np.ndarray], timestamps: list[bool]) -> int:
+    """GPU time to ask ZeroGPU for: it grows with the recordings' length."""
+    return shared.gpu_seconds_for_speech(recordings)
 
 
 @shared.gpu(duration=recognition_seconds)
-def recognize(samples: np.ndarray, timestamps: bool) -> dict:
-    """Transcript and segments of 16 kHz mono samples."""
-    return shared.transcribe(recognizer, samples, timestamps=timestamps)
+def recognize(recordings: list[np.ndarray], timestamps: list[bool]) -> list[dict]:
+    """Transcript and segments of each recording (16 kHz mono samples)."""
+    return shared.transcribe_batch(recognizer, recordings, timestamps=timestamps)
 
 
-def transcribe(audio: str | None, timestamps: bool) -> tuple[str, list[list]]:
-    """The transcript of a recording, and its timed segments when asked for."""
-    samples = shared.read_speech(audio)  # decoded and checked on the CPU, before any GPU time is asked for
-    result = recognize(samples, bool(timestamps))
-    if not result["text"]:
-        raise shared.InputError("No speech was recognised in the recording.")
-    return result["text"], result["segments"]
+# Concurrent visitors share the passes and one GPU call: up to eight 30-second windows of audio
+# per batch; a longer recording runs alone.
+@shared.batched(max_size=8, check=checked, weight=lambda samples, _timestamps: shared.speech_windows(samples))
+def transcribe(recordings: list[np.ndarray], timestamps: list[bool]) -> list[tuple | shared.InputError]:
+    """The transcript of each recording, and its timed segments when asked for."""
+    return [
+        (result["text"], result["segments"])
+        if result["text"]
+        else shared.InputError("No speech was recognised in the recording.")
+        for result in recognize(recordings, timestamps)
+    ]
 
 
 with shared.page(

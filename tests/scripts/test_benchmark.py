@@ -12,7 +12,15 @@ import pytest
 
 from scripts import benchmark
 from scripts._benchmark import forward_limit
-from scripts._benchmark.machine import FEATURES, cpu_features, cpu_summary, own_cpu_seconds, process_cpu_seconds
+from scripts._benchmark.machine import (
+    AVX2_ONLY,
+    FEATURES,
+    cpu_features,
+    cpu_summary,
+    own_cpu_seconds,
+    process_cpu_seconds,
+)
+from scripts._benchmark.running import app_environment
 
 
 @pytest.mark.usefixtures("sandbox", "one_torch_thread")
@@ -28,11 +36,11 @@ def test_the_report_puts_the_suite_beside_the_limit_and_names_the_cpu():
     suite = benchmark.Result("suite", 8.0, 0, 30.0, 200.0, 250.0, load_wall_s=10.0, app_cpu_s=5.0 * cores,
                              load_generator_cpu_s=2.5 * cores)  # fmt: skip
     naive = benchmark.Result("naive", 8.5, 2, 10.0, 600.0, 700.0)  # where /proc cannot be read
-    limit = benchmark.Limit(requests_per_second=60.0, batch=32, dtype="float32", threads=2)
+    limit = benchmark.Limit(requests_per_second=60.0, batch=32, dtype="float32", threads=2, capability="AVX512")
 
     lines = benchmark.report([suite, naive], limit, clients=32).splitlines()
 
-    assert lines[0] == f"machine: {cpu_summary()}; dtype float32, 2 torch threads"
+    assert lines[0] == f"machine: {cpu_summary()}; torch computed with AVX512, dtype float32, 2 torch threads"
     assert (
         "forward-pass limit (the model alone, batches of 32): 60.0 req/s; suite / limit: 0.50  (goal >= 0.7)" in lines
     )
@@ -91,6 +99,19 @@ def test_the_cpu_is_described_by_the_instructions_that_decide_its_speed():
 
     assert list(features) == list(FEATURES.values()) == ["AVX2", "AVX-512", "AVX512-BF16", "AMX"]
     assert all(f"{name} {'yes' if present else 'no'}" in cpu_summary() for name, present in features.items())
+
+
+def test_avx2_only_keeps_torch_to_avx2_and_the_suite_to_fp32_in_the_apps_environment(sandbox, tmp_path):
+    env = app_environment(sandbox, tmp_path, avx2_only=True)
+    code = "import shared, torch; print(torch.backends.cpu.get_cpu_capability(), shared.dtype())"
+    done = subprocess.run([sys.executable, "-c", code], env={**env, "SUITE_DEVICE": "cpu"}, capture_output=True,
+                          text=True, timeout=120, check=True)  # fmt: skip
+
+    assert done.stdout.split() == ["AVX2", "torch.float32"]
+    assert cpu_summary(avx2_only=True).endswith(
+        "; torch kept to AVX2 (ATEN_CPU_CAPABILITY=avx2, ONEDNN_MAX_CPU_ISA=AVX2, MKL_ENABLE_INSTRUCTIONS=AVX2)"
+    )
+    assert "kept to AVX2" not in cpu_summary() and not AVX2_ONLY.keys() & app_environment(sandbox, tmp_path).keys()
 
 
 def test_cpu_time_is_read_for_another_process_and_this_one():

@@ -19,6 +19,15 @@ def test_a_short_run_measures_both_apps_and_counts_gpu_calls():
     assert result.violations == []
 
 
+@pytest.mark.usefixtures("one_torch_thread")
+def test_speech_runs_on_the_pinned_clips_and_recordings_sent_together_share_gpu_calls():
+    [result] = benchmark_batching.run(["speech-to-text"], clients=4, per_client=1, progress=lambda line: None)
+
+    assert result.suite.throughput_rps > 0 and result.naive.throughput_rps > 0  # both transcribed the clips
+    assert 1 <= result.gpu_calls < 4
+    assert result.violations == []
+
+
 def test_the_report_puts_each_demo_beside_its_naive_version():
     load = benchmark_batching.Load
     results = [

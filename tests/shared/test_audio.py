@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from shared import InputError, gpu_seconds_for_speech, read_speech
+from shared import InputError, gpu_seconds_for_speech, read_speech, speech_windows
 from shared.audio import SAMPLE_RATE
 
 import numpy as np
@@ -69,6 +69,15 @@ def test_over_long_recordings_are_refused_before_they_are_decoded(tmp_path):
     assert len(read_speech(path, max_seconds=61)) == 61 * SAMPLE_RATE
 
 
-def test_gpu_time_for_speech_grows_with_length():
-    assert gpu_seconds_for_speech(np.zeros(SAMPLE_RATE)) == 11
-    assert gpu_seconds_for_speech(np.zeros(600 * SAMPLE_RATE)) == 70
+def test_gpu_time_for_speech_grows_with_the_batch_s_length():
+    assert gpu_seconds_for_speech([np.zeros(SAMPLE_RATE)]) == 11
+    assert gpu_seconds_for_speech([np.zeros(600 * SAMPLE_RATE)]) == 70
+    assert gpu_seconds_for_speech([np.zeros(300 * SAMPLE_RATE)] * 2) == 70  # a batch costs its total length
+
+
+def test_a_recording_s_weight_in_a_batch_is_its_30_second_windows():
+    assert speech_windows(np.zeros(0)) == 1
+    assert speech_windows(np.zeros(SAMPLE_RATE)) == 1
+    assert speech_windows(np.zeros(30 * SAMPLE_RATE)) == 1
+    assert speech_windows(np.zeros(30 * SAMPLE_RATE + 1)) == 2
+    assert speech_windows(np.zeros(600 * SAMPLE_RATE)) == 20

@@ -100,6 +100,54 @@ def test_a_wrong_number_of_results_is_an_error_for_each_request() -> None:
         short("x")
 
 
+def test_with_a_weight_a_batch_holds_what_fits_and_a_heavy_request_runs_alone() -> None:
+    recorder = Recorder(seconds=0.3)
+    repeat = shared.batched(recorder, max_size=4, weight=lambda text, count: count)
+    blocker = threading.Thread(target=repeat, args=("first-", 1))
+    blocker.start()
+    time.sleep(0.01)  # the rest arrive while the first batch runs, and wait together
+    jobs = [("a", 1), ("b", 2), ("c", 9), ("d", 1), ("e", 1), ("f", 3)]
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        futures = []
+        for text, count in jobs:
+            futures.append(pool.submit(repeat, text, count))
+            time.sleep(0.02)  # in this order
+        assert [f.result(timeout=5) for f in futures] == [text * count for text, count in jobs]
+    blocker.join()
+    weights = dict(jobs)
+    later = recorder.batches[1:]
+    assert ["c"] in later  # heavier than a batch: alone
+    assert all(sum(weights[t] for t in batch) <= 4 for batch in later if batch != ["c"])
+    assert [t for batch in later for t in batch] == [text for text, _ in jobs]  # in arrival order
+
+
+@pytest.mark.parametrize("weight", [0, -2, 1.5, True, None])
+def test_a_weight_must_be_a_whole_number_of_at_least_one(weight: object) -> None:
+    repeat = shared.batched(Recorder(), max_size=4, weight=lambda text, count: weight)
+    with pytest.raises(ValueError, match="must return a whole number of at least 1"):
+        repeat("x", 1)
+
+
+def test_an_entry_point_takes_the_weight_of_its_batches() -> None:
+    first = shared.batched(Recorder(), max_size=4, weight=lambda text, count: count)
+    with pytest.raises(ValueError, match="weight belongs to the batches"):
+        shared.batched(first, weight=lambda text, count: 1)
+
+
+def test_the_batch_function_can_refuse_one_request_alone() -> None:
+    def shout(texts: list[str]) -> list[object]:
+        time.sleep(0.05)
+        return [shared.InputError(f"{t!r} is empty after all") if not t.strip() else t.upper() for t in texts]
+
+    upper = shared.batched(shout, max_size=8)
+    with ThreadPoolExecutor(3) as pool:
+        jobs = [pool.submit(upper, text) for text in ("one", "  ", "two")]
+        assert jobs[0].result(timeout=5) == "ONE" and jobs[2].result(timeout=5) == "TWO"
+        with pytest.raises(shared.InputError, match="is empty after all"):
+            jobs[1].result(timeout=5)
+    assert upper("three") == "THREE"
+
+
 @pytest.mark.parametrize("size", [0, -1, 1.5, True, "8"])
 def test_max_size_must_be_a_whole_number_of_at_least_one(size: object) -> None:
     with pytest.raises(ValueError, match="max_size must be a whole number of at least 1"):

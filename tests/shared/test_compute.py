@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 import shared
@@ -111,6 +113,17 @@ def test_cpu_without_cuda_in_bf16_where_the_cpu_has_it_else_fp32(monkeypatch):
     if expected == "cpu":
         native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
         assert shared.dtype() == (torch.bfloat16 if native else torch.float32)
+
+
+@pytest.mark.parametrize("variable", ["ONEDNN_MAX_CPU_ISA=AVX2", "ATEN_CPU_CAPABILITY=avx2"])
+def test_fp32_on_a_cpu_whose_instructions_are_capped_below_bf16(variable):
+    # Both are read when torch loads, so the choice is made in a process of its own.
+    name, value = variable.split("=")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUITE_")}
+    code = "import shared, torch; print(shared.device(), shared.dtype())"
+    done = subprocess.run([sys.executable, "-c", code], env={**env, "SUITE_DEVICE": "cpu", name: value},
+                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    assert done.stdout.split() == ["cpu", "torch.float32"]
 
 
 def test_device_and_dtype_can_be_forced(monkeypatch):

@@ -16,7 +16,7 @@ PUBLIC = {
     "get_registry", "gpu", "gpu_seconds_for_chat", "gpu_seconds_for_speech", "hub_link", "image_input",
     "is_served", "is_stand_in", "length_batches", "load_catalog", "load_dataset", "load_embedder", "load_model",
     "load_pipeline", "load_processor", "load_tokenizer", "load_vector_index", "on_zerogpu", "page", "pick_model",
-    "read_speech", "sketch_input", "stream_text", "transcribe", "versions",
+    "read_speech", "sketch_input", "speech_windows", "stream_text", "transcribe", "transcribe_batch", "versions",
 }  # fmt: skip
 
 

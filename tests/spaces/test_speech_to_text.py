@@ -126,10 +126,47 @@ def test_no_audio_at_all(app):
         app.client.predict(None, False, api_name="/transcribe")
 
 
-def test_gpu_time_grows_with_the_recording(app):
-    assert app.module.recognition_seconds(np.zeros(16_000), False) < app.module.recognition_seconds(
-        np.zeros(16_000 * 600), False
-    )
+def test_gpu_time_grows_with_the_recordings(app):
+    short, long = [np.zeros(16_000)], [np.zeros(16_000 * 600)]
+    assert app.module.recognition_seconds(short, [False]) < app.module.recognition_seconds(long, [False])
+
+
+def test_concurrent_visitors_share_a_call_and_each_gets_its_own_transcript(app, clips, tmp_path):
+    quiet = _wav(tmp_path / "beep-then-quiet.wav", np.concatenate([_beep(0.01), np.zeros(16_000 * 5, np.float32)]))
+    alone = {path: app.client.predict(handle_file(path), False, api_name="/transcribe")[0] for path, _ in clips}
+    calls_before = app.module.transcribe.calls
+    jobs = [(path, index % 2 == 1, app.client.submit(handle_file(path), index % 2 == 1, api_name="/transcribe"))
+            for index, (path, _) in enumerate(clips * 2)]  # fmt: skip
+    refused = app.client.submit(handle_file(quiet), False, api_name="/transcribe")
+    for path, timestamps, job in jobs:
+        text, segments = job.result(timeout=300)
+        said = re.findall(r"[a-z0-9]+", alone[path].lower())
+        heard = re.findall(r"[a-z0-9]+", text.lower())
+        assert sum(word in heard for word in said) >= 0.7 * len(said), (path, text, alone[path])  # its own clip
+        rows = segments["data"]
+        assert bool(rows) == timestamps, (path, rows)  # and timestamps only where asked
+        assert all(0 <= start < end <= soundfile.info(path).duration + 0.5 for start, end, _ in rows)
+    with pytest.raises(AppError, match=re.escape("No speech was recognised in the recording.")):
+        refused.result(timeout=300)  # refused alone: the others got their transcripts
+    calls = app.module.transcribe.calls - calls_before
+    assert calls < len(jobs) + 1, f"each of {len(jobs) + 1} recordings had a call of its own"
+
+
+def test_recordings_transcribed_together_keep_their_own_pieces_and_times(app, clips):
+    """One recording with a silent 30 s window between two clips, beside a short one: one batch."""
+    import shared
+
+    (first, said_first), (second, said_second), (other, said_other) = clips[0], clips[1], clips[2]
+    a, b, c = (shared.read_speech(path) for path in (first, second, other))
+    gap = np.zeros(70 * 16_000, np.float32)
+    results = shared.transcribe_batch(app.module.recognizer, [np.concatenate([a, gap, b]), c], timestamps=[True, False])
+
+    assert recall(f"{said_first} {said_second}", results[0]["text"]) >= 0.7, results[0]
+    starts = [row[0] for row in results[0]["segments"]]
+    assert starts == sorted(starts) and starts[0] < 5 and starts[-1] >= 60  # the second clip's time is its own
+    assert recall(said_other, results[1]["text"]) >= 0.7 and results[1]["segments"] == []
+    with pytest.raises(ValueError, match="2 recordings but 1 timestamp flags"):
+        shared.transcribe_batch(app.module.recognizer, [a, c], timestamps=[True])
 
 
 @pytest.mark.browser
