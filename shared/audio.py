@@ -266,8 +266,8 @@ def transcribe_batch(
     for number, (index, _, _, state) in enumerate(pieces):
         groups.setdefault((bool(timestamps[index]), state is None), []).append(number)
     outputs: dict[int, dict[str, Any]] = {}
-    for (with_times, whole_audio), numbers in groups.items():
-        if whole_audio:  # runs of windows: the pipeline chunks them with overlaps and stitches them
+    for (with_times, through_pipeline), numbers in groups.items():
+        if through_pipeline:  # runs of windows: the pipeline chunks them with overlaps and stitches them
             done = _recognize(
                 recognizer, [pieces[n][2] for n in numbers], timestamps=with_times, chunk_seconds=chunk_seconds
             )
