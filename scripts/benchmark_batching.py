@@ -37,7 +37,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shared.registry import Entry, load_registry
+from shared.registry import Entry, Registry, load_registry
 
 from scripts import REPO_ROOT, zerogpu_stand_in
 from scripts._benchmark.load import percentile_ms, run_load, upload
@@ -55,16 +55,16 @@ HELD_OUT_DIGITS = 360
 Inputs = Callable[[random.Random, list[dict[str, Any]]], list[Any]]
 
 
-def _sample_images(hub: LocalHub, folder: Path) -> list[Path]:
+def _sample_images(hub: LocalHub, registry: Registry, folder: Path) -> list[Path]:
     return sorted(SAMPLE_IMAGES.glob("*.jpg"))
 
 
-def _speech_clips(hub: LocalHub, folder: Path) -> list[Path]:
+def _speech_clips(hub: LocalHub, registry: Registry, folder: Path) -> list[Path]:
     """The pinned sample-media speech clips, as WAV files in `folder` (from the seeded Hub)."""
     import pyarrow.parquet as pq
     from huggingface_hub import hf_hub_download
 
-    media = load_registry(sandbox_registry(hub))["sample-media"]
+    media = registry["sample-media"]
     table = pq.read_table(hf_hub_download(
         media.repo_id, "data/speech-00000-of-00001.parquet", repo_type="dataset", revision=media.revision,
         endpoint=hub.url, cache_dir=folder / "cache",
@@ -84,7 +84,8 @@ class Demo:
     uses: tuple[str, ...]  # registry entries to seed
     inputs: Inputs
     naive_pins: tuple[str, ...] = ()  # our own artifacts the naive file reads as NAIVE_<NAME>=repo@sha
-    files: Callable[[LocalHub, Path], list[Path]] | None = None  # made once, uploaded to each app before the load
+    # Made once (from the seeded Hub and its registry, in a folder of its own), uploaded to each app before the load.
+    files: Callable[[LocalHub, Registry, Path], list[Path]] | None = None
 
 
 DEMOS = {
@@ -197,7 +198,7 @@ def run(
             for name in demos:
                 demo = DEMOS[name]
                 (scratch / name).mkdir()
-                paths = demo.files(hub, scratch / name) if demo.files else []
+                paths = demo.files(hub, registry, scratch / name) if demo.files else []
                 naive_env = {**env, **{f"NAIVE_{pin.upper().replace('-', '_')}": _full_pin(registry[pin])
                                        for pin in demo.naive_pins}}  # fmt: skip
                 apps = {

@@ -301,21 +301,25 @@ def _runs(flags: list[bool]) -> Iterator[tuple[int, int]]:
 
 
 def _recognize(recognizer: Any, pieces: list[Any], *, timestamps: bool, chunk_seconds: float) -> list[dict[str, Any]]:
-    """The pipeline's output for each piece, in one call: all longer than `chunk_seconds` or none."""
-    from transformers import StoppingCriteriaList
-
-    longest = max(len(piece) for piece in pieces) / SAMPLE_RATE
-    options: dict[str, Any] = {"batch_size": 8} | ({"return_timestamps": True} if timestamps else {})
-    generate: dict[str, Any] = {
-        "max_new_tokens": speech_token_limit(recognizer, min(longest, chunk_seconds)),
-        "stopping_criteria": StoppingCriteriaList([_StopLoops()]),
-    }
-    if longest > chunk_seconds:
-        options["chunk_length_s"] = chunk_seconds
-        if timestamps:  # one generate call per window, or the pipeline's chunk merge misplaces segments
-            generate["force_unique_generate_call"] = True
+    """The pipeline's output for each piece (each a run of windows, longer than `chunk_seconds`),
+    in one call: chunked with overlaps and stitched back together."""
+    options: dict[str, Any] = {"batch_size": 8, "chunk_length_s": chunk_seconds}
+    generate = _bounded_generation(recognizer, chunk_seconds)
+    if timestamps:  # one generate call per window, or the pipeline's chunk merge misplaces segments
+        options["return_timestamps"] = True
+        generate["force_unique_generate_call"] = True
     inputs = [{"raw": piece, "sampling_rate": SAMPLE_RATE} for piece in pieces]
     return list(recognizer(inputs, generate_kwargs=generate, **options))
+
+
+def _bounded_generation(recognizer: Any, seconds: float) -> dict[str, Any]:
+    """`generate` options that bound a window's transcript: its length's worth of tokens, no loops."""
+    from transformers import StoppingCriteriaList
+
+    return {
+        "max_new_tokens": speech_token_limit(recognizer, seconds),
+        "stopping_criteria": StoppingCriteriaList([_StopLoops()]),
+    }
 
 
 class _StopLoops:
@@ -380,11 +384,9 @@ def _decode_windows(
 ) -> list[dict[str, Any]]:
     """The pipeline's output for each one-window piece, generated from its encoder output."""
     import torch
-    from transformers import StoppingCriteriaList
     from transformers.modeling_outputs import BaseModelOutput
 
     longest = max(len(piece) for _, _, piece, _ in pieces) / SAMPLE_RATE
-    limit = speech_token_limit(recognizer, longest)
     set_by_model = recognizer.model.generation_config.to_diff_dict()
     beams = {} if "num_beams" in set_by_model else {"num_beams": PIPELINE_BEAMS}
     outputs: list[dict[str, Any]] = []
@@ -393,8 +395,7 @@ def _decode_windows(
         with torch.inference_mode():
             tokens = recognizer.model.generate(
                 encoder_outputs=BaseModelOutput(last_hidden_state=states),
-                max_new_tokens=limit,
-                stopping_criteria=StoppingCriteriaList([_StopLoops()]),
+                **_bounded_generation(recognizer, longest),
                 **beams,
                 **({"return_timestamps": True} if timestamps else {}),
             )
